@@ -1,0 +1,50 @@
+"""Pulumi program: stack config -> settings -> plan -> components -> exports."""
+
+import pulumi
+
+from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
+from monitoring import conventions as c
+from monitoring.plan import build_plan
+from monitoring.settings import SECRET_KEYS, SPEC_BY_KEY, Kind, load_settings
+
+
+def project_config() -> tuple[dict, frozenset]:
+    """Every config value of this project's namespace, and which keys are secret.
+
+    The engine hands values as strings (objects JSON-encoded); the settings
+    loader parses them. Secret values are left out: only their keys are kept.
+    """
+    raw = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    prefix = f"{c.PROJECT_NAME}:"
+    plain, secrets = {}, set()
+    for full_key, value in raw.items():
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix):]
+        if key in SECRET_KEYS:
+            secrets.add(key)
+        else:
+            plain[key] = value
+    return plain, frozenset(secrets)
+
+
+def main() -> None:
+    plain, secret_keys = project_config()
+    settings = load_settings(pulumi.get_stack(), plain, secret_keys, check_secrets=True)
+    config = pulumi.Config()
+    secrets = {
+        key: config.require_secret_object(key) if SPEC_BY_KEY[key].kind is Kind.OBJECT else config.require_secret(key)
+        for key in sorted(secret_keys)
+    }
+
+    stack = MonitoringStack(settings.stack, MonitoringStackArgs(build_plan(settings), secrets))
+
+    pulumi.export("namespace", stack.namespace.metadata["name"])
+    pulumi.export("releaseName", stack.release_name)
+    pulumi.export("cluster", settings.cluster)
+    pulumi.export("region", settings.region)
+    pulumi.export("grafanaAdminSecretName", stack.grafana_admin_secret_name)
+    pulumi.export("prometheusUrl", stack.prometheus_url)
+
+
+main()

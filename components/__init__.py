@@ -1,0 +1,1 @@
+"""Pulumi components: thin shells that turn the model's plan into resources."""

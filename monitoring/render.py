@@ -1,0 +1,119 @@
+"""Render every stack offline: ``python -m monitoring.render [--stack NAME]``.
+
+For each stack, writes to ``build/<stack>/``:
+
+- ``values/<release>.yaml``: the Helm values of each release,
+- ``manifests.yaml``: every object the program creates itself (Secrets with
+  their values replaced by a note of where they come from),
+- ``summary.txt``: the summary printed to the terminal.
+
+No cluster, credentials or Pulumi CLI are needed; the files come from the same
+builders the Pulumi program uses. Output is byte-identical across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from monitoring.plan import StackPlan, build_plan
+from monitoring.settings import SettingsError
+from monitoring.stacks import PROJECT_ROOT, load_stack, stack_names
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block-style YAML with multi-line strings as literal blocks."""
+
+
+def _str(dumper: yaml.SafeDumper, data: str):
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def to_yaml(data) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=120)
+
+
+def render_files(plan: StackPlan) -> dict[str, str]:
+    """Relative path -> file content for one stack."""
+    files: dict[str, str] = {}
+    for release in plan.releases:
+        files[f"values/{release.name}.yaml"] = (
+            f"# chart {release.chart} {release.version}, release {release.name}, "
+            f"namespace {release.namespace}\n" + to_yaml(dict(release.values))
+        )
+    files["manifests.yaml"] = "".join("---\n" + to_yaml(m) for m in plan.manifests())
+    files["summary.txt"] = summary(plan)
+    return files
+
+
+def summary(plan: StackPlan) -> str:
+    """A short, readable account of what a stack deploys."""
+    s = plan.settings
+    p = s.prometheus
+    kinds = Counter(m["kind"] for m in plan.manifests())
+    rows = [
+        ("role", f"{s.role} (cluster {s.cluster}, region {s.region})"),
+        ("namespace", s.namespace + ("  [protected]" if s.protect else "")),
+        ("releases", ", ".join(f"{r.name} ({r.chart} {r.version})" for r in plan.releases)),
+        ("resources", ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))),
+        ("retention", f"{p.retention} / {p.retention_size}"),
+        ("storage", f"{s.storage.size} {'/'.join(m.value for m in s.storage.access_modes)} in class "
+                    f"{s.storage.class_name or '(cluster default)'}"
+                    + (" (created)" if s.storage.create_class else "")),
+        ("prometheus", f"{p.replicas} replica(s), requests {p.resources.cpu_request} CPU / "
+                       f"{p.resources.memory_request}, limits {p.resources.cpu_limit} CPU / "
+                       f"{p.resources.memory_limit}, scrape {p.scrape_interval}, eval {p.evaluation_interval}"),
+        ("features", ", ".join(f.value for f in p.enable_features) or "none"),
+        ("external labels", ", ".join(f"{k}={v}" for k, v in s.external_labels.items())),
+        ("remote write", ", ".join(f"{t.name} -> {t.url}" for t in s.remote_write) or "none"),
+        ("grafana", f"{'on' if s.grafana.enabled else 'off'}, {s.grafana.persistence_size} volume"),
+        ("alertmanager", ("off" if not s.alertmanager.enabled else
+                          f"group by {', '.join(s.alertmanager.group_by)}; Slack "
+                          f"{s.alertmanager.slack_channel or 'off'}")),
+        ("secrets", ", ".join(sec.name for sec in plan.secrets)),
+    ]
+    width = max(len(k) for k, _ in rows)
+    lines = [f"== stack {s.stack} =="] + [f"  {k.ljust(width)}  {v}" for k, v in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_stack(stack: str, out_dir: Path, root: Path = PROJECT_ROOT) -> str:
+    plan = build_plan(load_stack(stack, root))
+    target = out_dir / stack
+    if target.exists():
+        shutil.rmtree(target)
+    for rel, content in render_files(plan).items():
+        path = target / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    return summary(plan)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m monitoring.render", description=__doc__.split("\n")[0])
+    parser.add_argument("--stack", action="append", help="render only this stack (repeatable)")
+    parser.add_argument("--out", default=str(PROJECT_ROOT / "build"), help="output folder (default: build/)")
+    args = parser.parse_args(argv)
+    stacks = args.stack or stack_names()
+    out_dir = Path(args.out)
+    for stack in stacks:
+        try:
+            print(write_stack(stack, out_dir))
+        except (SettingsError, FileNotFoundError) as err:
+            print(f"stack {stack}: {err}", file=sys.stderr)
+            return 2
+    print(f"rendered {len(stacks)} stack(s) into {out_dir}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,640 @@
+"""Typed, validated stack settings.
+
+A stack's configuration arrives as a flat mapping of setting keys to values:
+either what the Pulumi engine hands the program (every value a string, objects
+and arrays JSON-encoded) or a stack file read directly (values already typed).
+:func:`load_settings` turns either into one frozen :class:`StackSettings`, or
+raises one :class:`SettingsError` naming the key, the value and what was
+expected, before anything is created.
+
+The :data:`SPECS` table is the single definition of every setting: its key,
+type, default and description. ``Pulumi.yaml``'s ``config:`` block is generated
+from it (``python -m monitoring.settings``) and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Callable, Mapping
+
+from monitoring import conventions as c
+
+PROJECT = c.PROJECT_NAME
+
+
+class SettingsError(ValueError):
+    """A setting is missing, unknown or holds a value of the wrong shape."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+def _bad(key: str, expected: str, value: Any) -> SettingsError:
+    return SettingsError(key, f"expected {expected}, got {value!r}")
+
+
+# --------------------------------------------------------------------------
+# Value shapes
+# --------------------------------------------------------------------------
+
+# Prometheus duration syntax (units in descending order, each at most once).
+_DURATION = re.compile(r"^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+# Prometheus' retention size (the operator's ByteSize): a number and a byte unit.
+_BYTE_SIZE = re.compile(r"^(\d+(?:\.\d+)?)(B|KB|MB|GB|TB|PB|EB|KiB|MiB|GiB|TiB|PiB|EiB)$")
+# Kubernetes resource quantity (the subset this project accepts).
+_QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+_QUANTITY_FACTORS = {
+    None: 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+}
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+def duration_seconds(text: str) -> float:
+    """Seconds in a Prometheus duration such as ``1h30m``."""
+    return sum(int(n) * _DURATION_UNITS[u] for n, u in re.findall(r"(\d+)(ms|y|w|d|h|m|s)", text))
+
+
+def quantity_value(text: str) -> float:
+    """The numeric value of a Kubernetes quantity such as ``2Gi`` or ``500m``."""
+    match = _QUANTITY.match(text)
+    assert match, text
+    return float(match.group(1)) * _QUANTITY_FACTORS[match.group(2)]
+
+
+def _duration(key: str, value: str) -> str:
+    if not value or not _DURATION.match(value) or duration_seconds(value) <= 0:
+        raise _bad(key, "a duration like 30d", value)
+    return value
+
+
+def _byte_size(key: str, value: str) -> str:
+    match = _BYTE_SIZE.match(value)
+    if not match or float(match.group(1)) <= 0:
+        raise _bad(key, "a size like 50GB", value)
+    return value
+
+
+def _quantity(key: str, value: str, example: str) -> str:
+    if not _QUANTITY.match(value) or quantity_value(value) <= 0:
+        raise _bad(key, f"a positive quantity like {example}", value)
+    return value
+
+
+def _dns_label(key: str, value: str) -> str:
+    if not _DNS_LABEL.match(value):
+        raise _bad(key, "a DNS label (lower-case letters, digits and '-')", value)
+    return value
+
+
+def _regex(key: str, value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as err:
+        raise SettingsError(key, f"invalid regular expression {value!r}: {err}") from None
+    return value
+
+
+# --------------------------------------------------------------------------
+# The settings table
+# --------------------------------------------------------------------------
+
+class Kind(StrEnum):
+    """Pulumi project-config types (the ones ``Pulumi.yaml`` can declare)."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    ARRAY = "array"
+    OBJECT = "object"  # declared in Pulumi.yaml by value only (no schema type)
+
+
+@dataclass(frozen=True)
+class Spec:
+    key: str
+    kind: Kind
+    default: Any
+    description: str
+    secret: bool = False
+
+
+def _s(key, default, description):
+    return Spec(key, Kind.STRING, default, description)
+
+
+SPECS: tuple[Spec, ...] = (
+    # stack identity
+    _s("role", "regional", "dev, regional or global: what this cluster is in the fleet"),
+    _s("cluster", "", "cluster name; the 'cluster' external label (required for regional and global)"),
+    _s("region", "", "region name; the 'region' external label (required for regional stacks)"),
+    _s("namespace", "monitoring", "namespace of the monitoring stack"),
+    _s("releaseName", "prometheus", "Helm release name of kube-prometheus-stack; also the selector label value"),
+    Spec("protect", Kind.BOOLEAN, False, "protect namespace, CRD release and storage class from deletion"),
+    # pinned chart versions
+    _s("kubePrometheusStackVersion", "88.5.3", "kube-prometheus-stack chart version"),
+    _s("prometheusOperatorCrdsVersion", "31.0.1", "prometheus-operator-crds chart version (CRDs of operator v0.93.1)"),
+    # storage
+    Spec("storageCreateClass", Kind.BOOLEAN, True, "create the StorageClass named storageClassName"),
+    _s("storageClassName", "fast-ssd", "StorageClass of the Prometheus volume; empty for the cluster default"),
+    _s("storageProvisioner", "ebs.csi.aws.com", "provisioner of the created StorageClass"),
+    Spec("storageParameters", Kind.OBJECT, {"type": "gp3"}, "parameters of the created StorageClass"),
+    _s("storageReclaimPolicy", "Retain", "reclaim policy of the created StorageClass: Retain or Delete"),
+    Spec("storageVolumeExpansion", Kind.BOOLEAN, True, "allow volume expansion on the created StorageClass"),
+    _s("storageSize", "100Gi", "size of each Prometheus volume claim"),
+    Spec("storageAccessModes", Kind.ARRAY, ["ReadWriteOnce"], "access modes of the Prometheus volume claim"),
+    # prometheus
+    _s("retention", "30d", "how long Prometheus keeps samples"),
+    _s("retentionSize", "50GB", "how much disk Prometheus' blocks may use"),
+    Spec("prometheusReplicas", Kind.INTEGER, 1, "Prometheus replicas"),
+    _s("scrapeInterval", "30s", "default scrape interval"),
+    _s("evaluationInterval", "30s", "rule evaluation interval"),
+    Spec("enableFeatures", Kind.ARRAY, ["exemplar-storage", "memory-snapshot-on-shutdown"],
+         "Prometheus feature flags"),
+    _s("prometheusCpuRequest", "1", "Prometheus CPU request"),
+    _s("prometheusMemoryRequest", "2Gi", "Prometheus memory request"),
+    _s("prometheusCpuLimit", "2", "Prometheus CPU limit"),
+    _s("prometheusMemoryLimit", "4Gi", "Prometheus memory limit"),
+    Spec("externalLabels", Kind.OBJECT, {}, "external labels besides cluster and region"),
+    Spec("remoteWrite", Kind.OBJECT, [],
+         "remote-write targets: [{name, url, tenant?, basicAuth?, keep?, queue?}]"),
+    Spec("dropMetrics", Kind.ARRAY, ["go_memstats_.*"],
+         "regexes of metric names dropped at scrape (e.g. add 'go_.*|process_.*')"),
+    # grafana
+    Spec("grafanaEnabled", Kind.BOOLEAN, True, "deploy Grafana"),
+    _s("grafanaPersistenceSize", "10Gi", "size of Grafana's volume"),
+    _s("grafanaAdminUser", "admin", "Grafana admin user name"),
+    # alertmanager
+    Spec("alertmanagerEnabled", Kind.BOOLEAN, True, "deploy Alertmanager"),
+    Spec("alertmanagerGroupBy", Kind.ARRAY, ["alertname", "namespace"], "labels alerts are grouped by"),
+    _s("alertmanagerGroupWait", "10s", "wait before the first notification of a group"),
+    _s("alertmanagerGroupInterval", "10s", "wait before notifying about new alerts of a group"),
+    _s("alertmanagerRepeatInterval", "12h", "wait before repeating a notification"),
+    _s("alertmanagerResolveTimeout", "5m", "time after which an alert without updates is resolved"),
+    _s("slackChannel", "#alerts", "Slack channel of the default receiver; empty for no Slack"),
+    # secrets: set with `pulumi config set --secret`; never in values or state in plain text
+    Spec(c.SECRET_GRAFANA_ADMIN_PASSWORD, Kind.STRING, None,
+         "Grafana admin password (generated when unset)", secret=True),
+    Spec(c.SECRET_SLACK_WEBHOOK, Kind.STRING, None,
+         "Slack incoming-webhook URL (required when slackChannel is set)", secret=True),
+    Spec(c.SECRET_REMOTE_WRITE_CREDENTIALS, Kind.OBJECT, None,
+         "remote-write basic-auth credentials: {<target name>: {username, password}}", secret=True),
+)
+
+SPEC_BY_KEY: dict[str, Spec] = {s.key: s for s in SPECS}
+SECRET_KEYS: frozenset[str] = frozenset(s.key for s in SPECS if s.secret)
+
+
+def _coerce(spec: Spec, value: Any) -> Any:
+    """Turn a config value (typed, or a string from the engine) into the spec's type."""
+    key = spec.key
+    if spec.kind is Kind.STRING:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise _bad(key, "a string", value)
+        return str(value)
+    if spec.kind is Kind.INTEGER:
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise _bad(key, "an integer", value)
+    if spec.kind is Kind.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise _bad(key, "true or false", value)
+    # arrays and objects: the engine hands them over JSON-encoded
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise _bad(key, "a list" if spec.kind is Kind.ARRAY else "a JSON/YAML object or list", value) from None
+    if spec.kind is Kind.ARRAY:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _bad(key, "a list of strings", value)
+        return tuple(value)
+    return value
+
+
+# --------------------------------------------------------------------------
+# Typed sections
+# --------------------------------------------------------------------------
+
+class Role(StrEnum):
+    DEV = "dev"
+    REGIONAL = "regional"
+    GLOBAL = "global"
+
+
+class ReclaimPolicy(StrEnum):
+    RETAIN = "Retain"
+    DELETE = "Delete"
+
+
+class AccessMode(StrEnum):
+    READ_WRITE_ONCE = "ReadWriteOnce"
+    READ_ONLY_MANY = "ReadOnlyMany"
+    READ_WRITE_MANY = "ReadWriteMany"
+    READ_WRITE_ONCE_POD = "ReadWriteOncePod"
+
+
+class FeatureFlag(StrEnum):
+    EXEMPLAR_STORAGE = "exemplar-storage"
+    MEMORY_SNAPSHOT_ON_SHUTDOWN = "memory-snapshot-on-shutdown"
+
+
+@dataclass(frozen=True)
+class ChartVersions:
+    kube_prometheus_stack: str
+    prometheus_operator_crds: str
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    create_class: bool
+    class_name: str  # "" means the cluster's default StorageClass
+    provisioner: str
+    parameters: Mapping[str, str]
+    reclaim_policy: ReclaimPolicy
+    allow_volume_expansion: bool
+    size: str
+    access_modes: tuple[AccessMode, ...]
+
+
+@dataclass(frozen=True)
+class ResourceSettings:
+    cpu_request: str
+    memory_request: str
+    cpu_limit: str
+    memory_limit: str
+
+
+@dataclass(frozen=True)
+class PrometheusSettings:
+    retention: str
+    retention_size: str
+    replicas: int
+    scrape_interval: str
+    evaluation_interval: str
+    enable_features: tuple[FeatureFlag, ...]
+    resources: ResourceSettings
+    drop_metrics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    """Remote-write queue tuning (the guide's figures are the defaults)."""
+
+    capacity: int = 10000
+    max_shards: int = 30
+    min_shards: int = 1
+    max_samples_per_send: int = 5000
+    batch_send_deadline: str = "5s"
+    min_backoff: str = "30ms"
+    max_backoff: str = "100ms"
+
+
+@dataclass(frozen=True)
+class RemoteWriteTarget:
+    name: str
+    url: str
+    remote_timeout: str = "30s"
+    keep: str = c.AGGREGATED_SERIES_REGEX
+    tenant: str | None = None
+    basic_auth: bool = False
+    queue: QueueSettings = field(default_factory=QueueSettings)
+
+
+@dataclass(frozen=True)
+class GrafanaSettings:
+    enabled: bool
+    persistence_size: str
+    admin_user: str
+
+
+@dataclass(frozen=True)
+class AlertmanagerSettings:
+    enabled: bool
+    group_by: tuple[str, ...]
+    group_wait: str
+    group_interval: str
+    repeat_interval: str
+    resolve_timeout: str
+    slack_channel: str  # "" means no Slack receiver
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Everything one stack deploys, typed and validated."""
+
+    stack: str
+    role: Role
+    cluster: str
+    region: str
+    namespace: str
+    release_name: str
+    protect: bool
+    charts: ChartVersions
+    storage: StorageSettings
+    prometheus: PrometheusSettings
+    external_labels: Mapping[str, str]
+    remote_write: tuple[RemoteWriteTarget, ...]
+    grafana: GrafanaSettings
+    alertmanager: AlertmanagerSettings
+    secrets_set: frozenset[str] = frozenset()
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.alertmanager.enabled and bool(self.alertmanager.slack_channel)
+
+
+# --------------------------------------------------------------------------
+# Building
+# --------------------------------------------------------------------------
+
+_QUEUE_KEYS = {
+    "capacity": ("capacity", int), "maxShards": ("max_shards", int), "minShards": ("min_shards", int),
+    "maxSamplesPerSend": ("max_samples_per_send", int), "batchSendDeadline": ("batch_send_deadline", str),
+    "minBackoff": ("min_backoff", str), "maxBackoff": ("max_backoff", str),
+}
+_REMOTE_WRITE_KEYS = ("name", "url", "remoteTimeout", "keep", "tenant", "basicAuth", "queue")
+
+
+def _unknown(key: str, known) -> SettingsError:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return SettingsError(key, f"unknown setting{hint}")
+
+
+def _positive_int(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise _bad(key, "a positive integer", value)
+    return value
+
+
+def _enum(key: str, enum: type[StrEnum], value: Any):
+    try:
+        return enum(value)
+    except ValueError:
+        choices = ", ".join(e.value for e in enum)
+        raise _bad(key, f"one of {choices}", value) from None
+
+
+def _string_map(key: str, value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise _bad(key, "a mapping of names to strings", value)
+    for k, v in value.items():
+        if not isinstance(v, str):
+            raise _bad(f"{key}.{k}", "a string", v)
+    return dict(sorted(value.items()))
+
+
+def _queue(key: str, raw: Any) -> QueueSettings:
+    if raw is None:
+        return QueueSettings()
+    if not isinstance(raw, dict):
+        raise _bad(key, "a mapping", raw)
+    kwargs = {}
+    for k, v in raw.items():
+        if k not in _QUEUE_KEYS:
+            raise _unknown(f"{key}.{k}", [f"{key}.{q}" for q in _QUEUE_KEYS])
+        attr, typ = _QUEUE_KEYS[k]
+        kwargs[attr] = _positive_int(f"{key}.{k}", v) if typ is int else _duration(f"{key}.{k}", str(v))
+    queue = QueueSettings(**kwargs)
+    if queue.min_shards > queue.max_shards:
+        raise SettingsError(f"{key}.minShards", f"must not exceed maxShards ({queue.max_shards}), got {queue.min_shards}")
+    if duration_seconds(queue.min_backoff) > duration_seconds(queue.max_backoff):
+        raise SettingsError(f"{key}.minBackoff",
+                            f"must not exceed maxBackoff ({queue.max_backoff}), got {queue.min_backoff!r}")
+    return queue
+
+
+def _remote_write(raw: Any) -> tuple[RemoteWriteTarget, ...]:
+    if not isinstance(raw, list):
+        raise _bad("remoteWrite", "a list of targets", raw)
+    targets, names = [], set()
+    for i, entry in enumerate(raw):
+        at = f"remoteWrite[{i}]"
+        if not isinstance(entry, dict):
+            raise _bad(at, "a mapping with name and url", entry)
+        for k in entry:
+            if k not in _REMOTE_WRITE_KEYS:
+                raise _unknown(f"{at}.{k}", [f"{at}.{r}" for r in _REMOTE_WRITE_KEYS])
+        name = _dns_label(f"{at}.name", str(entry.get("name", "")))
+        if name in names:
+            raise SettingsError(f"{at}.name", f"duplicate remote-write target name {name!r}")
+        names.add(name)
+        url = str(entry.get("url", ""))
+        if not _URL.match(url):
+            raise _bad(f"{at}.url", "an http:// or https:// URL", url)
+        basic_auth = entry.get("basicAuth", False)
+        if not isinstance(basic_auth, bool):
+            raise _bad(f"{at}.basicAuth", "true or false", basic_auth)
+        tenant = entry.get("tenant")
+        if tenant is not None and (not isinstance(tenant, str) or not tenant):
+            raise _bad(f"{at}.tenant", "a non-empty tenant id", tenant)
+        targets.append(RemoteWriteTarget(
+            name=name,
+            url=url,
+            remote_timeout=_duration(f"{at}.remoteTimeout", str(entry.get("remoteTimeout", "30s"))),
+            keep=_regex(f"{at}.keep", str(entry.get("keep", c.AGGREGATED_SERIES_REGEX))),
+            tenant=tenant,
+            basic_auth=basic_auth,
+            queue=_queue(f"{at}.queue", entry.get("queue")),
+        ))
+    return tuple(targets)
+
+
+def required_secrets(settings: StackSettings) -> list[str]:
+    """Secret settings this stack cannot be deployed without."""
+    keys = []
+    if settings.slack_enabled:
+        keys.append(c.SECRET_SLACK_WEBHOOK)
+    if any(t.basic_auth for t in settings.remote_write):
+        keys.append(c.SECRET_REMOTE_WRITE_CREDENTIALS)
+    return keys
+
+
+def load_settings(stack: str, config: Mapping[str, Any], secrets_set=frozenset(),
+                  check_secrets: bool = False) -> StackSettings:
+    """Validate a stack's configuration and build its :class:`StackSettings`.
+
+    ``config`` maps setting keys (with or without the ``mcp-mesh-monitoring:``
+    namespace; keys of other namespaces, such as ``kubernetes:context``, are
+    ignored) to values. Secret settings must not appear in it: their presence
+    is given by ``secrets_set``, their values never reach the model. With
+    ``check_secrets`` a secret the stack needs but does not have is an error.
+    """
+    values: dict[str, Any] = {}
+    for full_key, raw in config.items():
+        namespace, _, key = full_key.rpartition(":")
+        if namespace and namespace != PROJECT:
+            continue
+        spec = SPEC_BY_KEY.get(key)
+        if spec is None:
+            raise _unknown(key, SPEC_BY_KEY)
+        if spec.secret:
+            raise SettingsError(key, "is a secret: set it with `pulumi config set --secret`, not in plain text")
+        values[key] = _coerce(spec, raw)
+    for key in secrets_set:
+        if key not in SECRET_KEYS:
+            raise _unknown(key, SPEC_BY_KEY)
+
+    def get(key: str) -> Any:
+        return values.get(key, SPEC_BY_KEY[key].default)
+
+    role = _enum("role", Role, get("role"))
+    cluster, region = get("cluster"), get("region")
+    if role is not Role.DEV and not cluster:
+        raise SettingsError("cluster", f"required for a {role} stack, got ''")
+    if role is Role.REGIONAL and not region:
+        raise SettingsError("region", "required for a regional stack, got ''")
+    for key, val in (("cluster", cluster), ("region", region)):
+        if val:
+            _dns_label(key, val)
+
+    charts = ChartVersions(
+        kube_prometheus_stack=get("kubePrometheusStackVersion"),
+        prometheus_operator_crds=get("prometheusOperatorCrdsVersion"),
+    )
+    for key in ("kubePrometheusStackVersion", "prometheusOperatorCrdsVersion"):
+        if not _SEMVER.match(get(key)):
+            raise _bad(key, "a chart version like 1.2.3", get(key))
+
+    storage = StorageSettings(
+        create_class=get("storageCreateClass"),
+        class_name=get("storageClassName"),
+        provisioner=get("storageProvisioner"),
+        parameters=_string_map("storageParameters", get("storageParameters")),
+        reclaim_policy=_enum("storageReclaimPolicy", ReclaimPolicy, get("storageReclaimPolicy")),
+        allow_volume_expansion=get("storageVolumeExpansion"),
+        size=_quantity("storageSize", get("storageSize"), "100Gi"),
+        access_modes=tuple(_enum("storageAccessModes", AccessMode, m) for m in get("storageAccessModes")),
+    )
+    if storage.class_name:
+        _dns_label("storageClassName", storage.class_name)
+    elif storage.create_class:
+        raise SettingsError("storageClassName", "required when storageCreateClass is true, got ''")
+    if storage.create_class and not storage.provisioner:
+        raise SettingsError("storageProvisioner", "required when storageCreateClass is true, got ''")
+    if not storage.access_modes:
+        raise _bad("storageAccessModes", "at least one access mode", [])
+
+    resources = ResourceSettings(
+        cpu_request=_quantity("prometheusCpuRequest", get("prometheusCpuRequest"), "500m"),
+        memory_request=_quantity("prometheusMemoryRequest", get("prometheusMemoryRequest"), "2Gi"),
+        cpu_limit=_quantity("prometheusCpuLimit", get("prometheusCpuLimit"), "2"),
+        memory_limit=_quantity("prometheusMemoryLimit", get("prometheusMemoryLimit"), "4Gi"),
+    )
+    for limit_key, limit, request_key, request in (
+        ("prometheusCpuLimit", resources.cpu_limit, "prometheusCpuRequest", resources.cpu_request),
+        ("prometheusMemoryLimit", resources.memory_limit, "prometheusMemoryRequest", resources.memory_request),
+    ):
+        if quantity_value(limit) < quantity_value(request):
+            raise SettingsError(limit_key, f"must not be below {request_key} ({request}), got {limit!r}")
+
+    prometheus = PrometheusSettings(
+        retention=_duration("retention", get("retention")),
+        retention_size=_byte_size("retentionSize", get("retentionSize")),
+        replicas=_positive_int("prometheusReplicas", get("prometheusReplicas")),
+        scrape_interval=_duration("scrapeInterval", get("scrapeInterval")),
+        evaluation_interval=_duration("evaluationInterval", get("evaluationInterval")),
+        enable_features=tuple(_enum("enableFeatures", FeatureFlag, f) for f in get("enableFeatures")),
+        resources=resources,
+        drop_metrics=tuple(_regex("dropMetrics", r) for r in get("dropMetrics")),
+    )
+
+    external_labels = _string_map("externalLabels", get("externalLabels"))
+    for name in external_labels:
+        if not _LABEL_NAME.match(name):
+            raise _bad("externalLabels", "Prometheus label names", name)
+        if name in (c.LABEL_CLUSTER, c.LABEL_REGION):
+            raise SettingsError(f"externalLabels.{name}", f"is set from the '{name}' setting; remove it here")
+    external_labels = {c.LABEL_CLUSTER: cluster or stack, c.LABEL_REGION: region or c.DEFAULT_REGION,
+                       **external_labels}
+
+    remote_write = _remote_write(get("remoteWrite"))
+
+    alertmanager = AlertmanagerSettings(
+        enabled=get("alertmanagerEnabled"),
+        group_by=get("alertmanagerGroupBy"),
+        group_wait=_duration("alertmanagerGroupWait", get("alertmanagerGroupWait")),
+        group_interval=_duration("alertmanagerGroupInterval", get("alertmanagerGroupInterval")),
+        repeat_interval=_duration("alertmanagerRepeatInterval", get("alertmanagerRepeatInterval")),
+        resolve_timeout=_duration("alertmanagerResolveTimeout", get("alertmanagerResolveTimeout")),
+        slack_channel=get("slackChannel"),
+    )
+    if alertmanager.slack_channel and not re.match(r"^[#@][\w.-]+$", alertmanager.slack_channel):
+        raise _bad("slackChannel", "a channel like #alerts", alertmanager.slack_channel)
+
+    settings = StackSettings(
+        stack=stack,
+        role=role,
+        cluster=cluster or stack,
+        region=region or c.DEFAULT_REGION,
+        namespace=_dns_label("namespace", get("namespace")),
+        release_name=_dns_label("releaseName", get("releaseName")),
+        protect=get("protect"),
+        charts=charts,
+        storage=storage,
+        prometheus=prometheus,
+        external_labels=external_labels,
+        remote_write=remote_write,
+        grafana=GrafanaSettings(
+            enabled=get("grafanaEnabled"),
+            persistence_size=_quantity("grafanaPersistenceSize", get("grafanaPersistenceSize"), "10Gi"),
+            admin_user=get("grafanaAdminUser") or "admin",
+        ),
+        alertmanager=alertmanager,
+        secrets_set=frozenset(secrets_set),
+    )
+    if check_secrets:
+        for key in required_secrets(settings):
+            if key not in secrets_set:
+                raise SettingsError(key, f"required secret is not set: pulumi config set --secret {key} ...")
+    return settings
+
+
+# --------------------------------------------------------------------------
+# Pulumi.yaml's config block, generated from SPECS
+# --------------------------------------------------------------------------
+
+def project_config_block() -> dict[str, Any]:
+    """The ``config:`` block of ``Pulumi.yaml``: every setting with its type and default.
+
+    Pulumi's project config declares only string, integer, boolean and array
+    types; object-valued settings are given by default value alone.
+    """
+    block: dict[str, Any] = {}
+    for spec in SPECS:
+        if spec.secret and spec.kind is Kind.OBJECT:
+            continue  # set by path (`--path --secret`); Pulumi.yaml cannot type an object
+        if spec.kind is Kind.OBJECT:
+            block[spec.key] = {"value": spec.default}
+            continue
+        entry: dict[str, Any] = {"type": spec.kind.value}
+        if spec.kind is Kind.ARRAY:
+            entry["items"] = {"type": "string"}
+        entry["description"] = spec.description
+        if spec.secret:
+            entry["secret"] = True
+        else:
+            entry["default"] = list(spec.default) if spec.kind is Kind.ARRAY else spec.default
+        block[spec.key] = entry
+    return block
+
+
+if __name__ == "__main__":  # pragma: no cover - a developer aid
+    import yaml
+
+    yaml.safe_dump({"config": project_config_block()}, sys.stdout, sort_keys=False, width=120)

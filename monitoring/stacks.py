@@ -1,0 +1,52 @@
+"""Stack files on disk: which stacks exist and what each configures.
+
+Used by the offline render and the tests; the Pulumi program itself gets its
+configuration from the engine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from monitoring import conventions as c
+from monitoring.settings import StackSettings, load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def stack_names(root: Path = PROJECT_ROOT) -> list[str]:
+    """Every stack with a ``Pulumi.<stack>.yaml`` file, sorted."""
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def read_stack_config(stack: str, root: Path = PROJECT_ROOT) -> tuple[dict[str, Any], frozenset[str]]:
+    """A stack file's plain settings, and the keys it holds as encrypted secrets."""
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"no stack file {path.name} (stacks: {', '.join(stack_names(root))})")
+    document = yaml.safe_load(path.read_text()) or {}
+    plain: dict[str, Any] = {}
+    secrets: set[str] = set()
+    for full_key, value in (document.get("config") or {}).items():
+        namespace, _, key = full_key.rpartition(":")
+        if namespace and namespace != c.PROJECT_NAME:
+            continue
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            secrets.add(key)
+        else:
+            plain[key] = value
+    return plain, frozenset(secrets)
+
+
+def load_stack(stack: str, root: Path = PROJECT_ROOT) -> StackSettings:
+    """Settings of a stack file.
+
+    Stack files in the repository hold no secret values (those are set per
+    stack with ``pulumi config set --secret``), so required secrets are not
+    checked here; the Pulumi program checks them before creating anything.
+    """
+    plain, secrets = read_stack_config(stack, root)
+    return load_settings(stack, plain, secrets)

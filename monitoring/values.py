@@ -1,0 +1,149 @@
+"""Helm values of the releases a stack installs, built from its settings.
+
+Secrets appear here only by reference (a Secret name and key, or a file path
+inside the Alertmanager pod); their values never enter Helm values, Pulumi
+state or the rendered files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitoring import conventions as c
+from monitoring.settings import RemoteWriteTarget, StackSettings
+
+
+def selectors(settings: StackSettings) -> dict[str, Any]:
+    """The prometheusSpec selector values of the selector contract.
+
+    Each selected kind gets an explicit label selector and a namespace
+    selector limited to the monitoring namespace, so which custom resources
+    the Prometheus reads does not depend on the chart's nil-selector defaults.
+    """
+    label_selector = {"matchLabels": c.selector_labels(settings.release_name)}
+    namespace_selector = {"matchLabels": {c.NAMESPACE_NAME_LABEL: settings.namespace}}
+    out: dict[str, Any] = {}
+    for kind in c.SELECTED_KINDS:
+        out[f"{kind}SelectorNilUsesHelmValues"] = False
+        out[f"{kind}Selector"] = label_selector
+        out[f"{kind}NamespaceSelector"] = namespace_selector
+    return out
+
+
+def _remote_write(settings: StackSettings, target: RemoteWriteTarget) -> dict[str, Any]:
+    queue = target.queue
+    spec: dict[str, Any] = {
+        "name": target.name,
+        "url": target.url,
+        "remoteTimeout": target.remote_timeout,
+        "queueConfig": {
+            "capacity": queue.capacity,
+            "maxShards": queue.max_shards,
+            "minShards": queue.min_shards,
+            "maxSamplesPerSend": queue.max_samples_per_send,
+            "batchSendDeadline": queue.batch_send_deadline,
+            "minBackoff": queue.min_backoff,
+            "maxBackoff": queue.max_backoff,
+        },
+        # Only aggregated series leave the cluster: raw per-pod series stay local.
+        "writeRelabelConfigs": [
+            {"sourceLabels": ["__name__"], "regex": target.keep, "action": "keep"},
+        ],
+    }
+    if target.tenant:
+        spec["headers"] = {"X-Scope-OrgID": target.tenant}
+    if target.basic_auth:
+        secret = c.remote_write_secret_name(settings.release_name, target.name)
+        spec["basicAuth"] = {
+            "username": {"name": secret, "key": c.REMOTE_WRITE_USERNAME_KEY},
+            "password": {"name": secret, "key": c.REMOTE_WRITE_PASSWORD_KEY},
+        }
+    return spec
+
+
+def prometheus_spec(settings: StackSettings) -> dict[str, Any]:
+    p = settings.prometheus
+    storage = settings.storage
+    claim_spec: dict[str, Any] = {
+        "accessModes": [m.value for m in storage.access_modes],
+        "resources": {"requests": {"storage": storage.size}},
+    }
+    if storage.class_name:
+        claim_spec = {"storageClassName": storage.class_name, **claim_spec}
+    spec: dict[str, Any] = {
+        **selectors(settings),
+        "retention": p.retention,
+        "retentionSize": p.retention_size,
+        "replicas": p.replicas,
+        "resources": {
+            "requests": {"cpu": p.resources.cpu_request, "memory": p.resources.memory_request},
+            "limits": {"cpu": p.resources.cpu_limit, "memory": p.resources.memory_limit},
+        },
+        "storageSpec": {"volumeClaimTemplate": {"spec": claim_spec}},
+        "scrapeInterval": settings.prometheus.scrape_interval,
+        "evaluationInterval": settings.prometheus.evaluation_interval,
+        "enableFeatures": [f.value for f in p.enable_features],
+        "externalLabels": dict(settings.external_labels),
+    }
+    if settings.remote_write:
+        spec["remoteWrite"] = [_remote_write(settings, t) for t in settings.remote_write]
+    return spec
+
+
+def alertmanager_config(settings: StackSettings) -> dict[str, Any]:
+    """Alertmanager's configuration file (alertmanager.yml) as a mapping."""
+    am = settings.alertmanager
+    default_receiver: dict[str, Any] = {"name": c.ALERTMANAGER_DEFAULT_RECEIVER}
+    if settings.slack_enabled:
+        # The webhook URL is read from the mounted Secret at run time.
+        default_receiver["slack_configs"] = [{
+            "api_url_file": slack_webhook_path(settings),
+            "channel": am.slack_channel,
+            "send_resolved": True,
+        }]
+    return {
+        "global": {"resolve_timeout": am.resolve_timeout},
+        "route": {
+            "group_by": list(am.group_by),
+            "group_wait": am.group_wait,
+            "group_interval": am.group_interval,
+            "repeat_interval": am.repeat_interval,
+            "receiver": c.ALERTMANAGER_DEFAULT_RECEIVER,
+            # The chart's always-firing Watchdog alert is a dead man's switch for
+            # an external pager, not something to post to Slack.
+            "routes": [{"receiver": c.ALERTMANAGER_NULL_RECEIVER, "matchers": ['alertname = "Watchdog"']}],
+        },
+        "receivers": [default_receiver, {"name": c.ALERTMANAGER_NULL_RECEIVER}],
+        "templates": ["/etc/alertmanager/config/*.tmpl"],
+    }
+
+
+def slack_webhook_path(settings: StackSettings) -> str:
+    return f"{c.ALERTMANAGER_SECRETS_DIR}/{c.slack_secret_name(settings.release_name)}/{c.SLACK_WEBHOOK_KEY}"
+
+
+def kube_prometheus_stack_values(settings: StackSettings) -> dict[str, Any]:
+    """Values of the kube-prometheus-stack release."""
+    values: dict[str, Any] = {
+        # CRDs come from their own release, which Helm upgrades (see plan.py).
+        "crds": {"enabled": False},
+        "prometheus": {"prometheusSpec": prometheus_spec(settings)},
+        "grafana": {
+            "enabled": settings.grafana.enabled,
+            "admin": {
+                "existingSecret": c.grafana_admin_secret_name(settings.release_name),
+                "userKey": c.GRAFANA_ADMIN_USER_KEY,
+                "passwordKey": c.GRAFANA_ADMIN_PASSWORD_KEY,
+            },
+            "persistence": {"enabled": True, "size": settings.grafana.persistence_size},
+        },
+        "alertmanager": {"enabled": settings.alertmanager.enabled},
+    }
+    if settings.alertmanager.enabled:
+        values["alertmanager"]["config"] = alertmanager_config(settings)
+        if settings.slack_enabled:
+            values["alertmanager"]["alertmanagerSpec"] = {
+                "secrets": [c.slack_secret_name(settings.release_name)],
+            }
+    return values
+
