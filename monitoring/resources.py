@@ -1,0 +1,202 @@
+"""Typed prometheus-operator custom resources.
+
+Frozen dataclasses with snake_case fields and an explicit ``to_manifest()``
+that emits the CRD's camelCase field names. Only fields the product uses are
+modelled. Everything is validated at construction: a regex that does not
+compile or PromQL that does not parse fails with the name of the object it
+belongs to, before any manifest or resource exists.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Mapping
+
+import promql_parser
+
+from monitoring import conventions as c
+
+MONITORING_API_V1 = "monitoring.coreos.com/v1"
+MONITORING_API_V1ALPHA1 = "monitoring.coreos.com/v1alpha1"
+
+
+class InvalidResource(ValueError):
+    """A custom resource (or a part of one) failed validation."""
+
+
+def _drop_empty(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest fields that are set (None, empty lists and maps left out)."""
+    return {k: v for k, v in mapping.items() if v is not None and v != [] and v != {}}
+
+
+def parse_promql(owner: str, expr: str) -> None:
+    """Reject an expression Prometheus would not load, naming its owner."""
+    try:
+        promql_parser.parse(expr)
+    except Exception as err:  # the parser raises a bare exception type
+        raise InvalidResource(f"{owner}: invalid PromQL: {err}") from None
+
+
+def compile_regex(owner: str, regex: str) -> None:
+    try:
+        re.compile(regex)
+    except re.error as err:
+        raise InvalidResource(f"{owner}: invalid regex {regex!r}: {err}") from None
+
+
+@dataclass(frozen=True)
+class Metadata:
+    name: str
+    namespace: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def to_manifest(self) -> dict[str, Any]:
+        return {"name": self.name, "namespace": self.namespace,
+                "labels": {**c.COMMON_LABELS, **dict(self.labels)}}
+
+
+# --------------------------------------------------------------------------
+# Relabeling
+# --------------------------------------------------------------------------
+
+class RelabelAction(StrEnum):
+    REPLACE = "replace"
+    KEEP = "keep"
+    DROP = "drop"
+    HASHMOD = "hashmod"
+    LABELMAP = "labelmap"
+    LABELDROP = "labeldrop"
+    LABELKEEP = "labelkeep"
+
+
+@dataclass(frozen=True)
+class RelabelConfig:
+    """One relabeling step (``relabelings``, ``metricRelabelings``, ``writeRelabelConfigs``).
+
+    ``name`` identifies the step in error messages only; it is not emitted.
+    """
+
+    name: str
+    action: RelabelAction = RelabelAction.REPLACE
+    source_labels: tuple[str, ...] = ()
+    separator: str | None = None
+    target_label: str | None = None
+    regex: str | None = None
+    replacement: str | None = None
+    modulus: int | None = None
+
+    def __post_init__(self):
+        if self.regex is not None:
+            compile_regex(f"relabeling {self.name!r}", self.regex)
+        if self.action in (RelabelAction.REPLACE, RelabelAction.HASHMOD) and not self.target_label:
+            raise InvalidResource(f"relabeling {self.name!r}: action {self.action} needs a target label")
+
+    def to_manifest(self) -> dict[str, Any]:
+        """CRD form (camelCase)."""
+        return _drop_empty({
+            "sourceLabels": list(self.source_labels),
+            "separator": self.separator,
+            "targetLabel": self.target_label,
+            "regex": self.regex,
+            "modulus": self.modulus,
+            "replacement": self.replacement,
+            "action": self.action.value,
+        })
+
+    def to_prometheus(self) -> dict[str, Any]:
+        """Prometheus configuration-file form (snake_case)."""
+        return _drop_empty({
+            "source_labels": list(self.source_labels),
+            "separator": self.separator,
+            "target_label": self.target_label,
+            "regex": self.regex,
+            "modulus": self.modulus,
+            "replacement": self.replacement,
+            "action": self.action.value,
+        })
+
+
+# --------------------------------------------------------------------------
+# Rules
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RecordingRule:
+    record: str
+    expr: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        parse_promql(f"recording rule {self.record!r}", self.expr)
+
+    @property
+    def name(self) -> str:
+        return self.record
+
+    def to_manifest(self) -> dict[str, Any]:
+        return _drop_empty({"record": self.record, "expr": self.expr, "labels": dict(self.labels)})
+
+
+@dataclass(frozen=True)
+class AlertingRule:
+    alert: str
+    expr: str
+    for_: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        parse_promql(f"alert {self.alert!r}", self.expr)
+
+    @property
+    def name(self) -> str:
+        return self.alert
+
+    def to_manifest(self) -> dict[str, Any]:
+        return _drop_empty({
+            "alert": self.alert,
+            "expr": self.expr,
+            "for": self.for_,
+            "labels": dict(self.labels),
+            "annotations": dict(self.annotations),
+        })
+
+
+Rule = RecordingRule | AlertingRule
+
+
+@dataclass(frozen=True)
+class RuleGroup:
+    name: str
+    rules: tuple[Rule, ...]
+    interval: str | None = None
+
+    def to_manifest(self) -> dict[str, Any]:
+        """The group as both the CRD and Prometheus' rule files spell it."""
+        return _drop_empty({
+            "name": self.name,
+            "interval": self.interval,
+            "rules": [r.to_manifest() for r in self.rules],
+        })
+
+
+@dataclass(frozen=True)
+class PrometheusRule:
+    metadata: Metadata
+    groups: tuple[RuleGroup, ...]
+
+    api_version = MONITORING_API_V1
+    kind = "PrometheusRule"
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    def spec(self) -> dict[str, Any]:
+        return {"groups": [g.to_manifest() for g in self.groups]}
+
+    def to_manifest(self) -> dict[str, Any]:
+        return {"apiVersion": self.api_version, "kind": self.kind,
+                "metadata": self.metadata.to_manifest(), "spec": self.spec()}
