@@ -93,6 +93,12 @@ class MonitoringStack(pulumi.ComponentResource):
         self.stack_release = self._release(name, plan.stack_release, pulumi.ResourceOptions(
             parent=self, depends_on=[self.namespace, self.crds_release, *storage, *self.secrets]))
 
+        self.addon_releases = [
+            self._release(name, release, pulumi.ResourceOptions(
+                parent=self, depends_on=[self.namespace, self.crds_release]))
+            for release in plan.addon_releases
+        ]
+
         # Custom resources need their CRDs; the operator needs to run to act on them.
         self.custom_resources = [
             k8s.apiextensions.CustomResource(
@@ -101,7 +107,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 kind=cr.kind,
                 metadata=cr.to_manifest()["metadata"],
                 spec=cr.to_manifest()["spec"],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.crds_release, self.namespace]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.crds_release]),
             )
             for cr in plan.custom_resources
         ]

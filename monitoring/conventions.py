@@ -54,6 +54,16 @@ COMMON_LABELS = {
 }
 
 # --------------------------------------------------------------------------
+# Scrape jobs (the ``job`` label of every mesh target; all start with JOB_PREFIX,
+# which the target-down alert and federation match on)
+# --------------------------------------------------------------------------
+JOB_PREFIX = "mcp-mesh"
+JOB_AGENTS = "mcp-mesh-agents"  # upstream agents' own gauges on their http port
+JOB_AGENT_METRICS = "mcp-mesh-agent-metrics"  # the instrumentation library's port
+JOB_REGISTRY = "mcp-mesh-registry"  # registry /metrics (only when it serves them)
+JOB_REGISTRY_PROBE = "mcp-mesh-registry-probe"  # blackbox probe of the registry's /health
+
+# --------------------------------------------------------------------------
 # External labels and aggregated series
 # --------------------------------------------------------------------------
 LABEL_CLUSTER = "cluster"

@@ -78,11 +78,17 @@ class StackPlan:
     secrets: tuple[SecretPlan, ...]
     crds_release: ReleasePlan
     stack_release: ReleasePlan
+    # Further releases (e.g. the blackbox exporter); installed after the CRDs.
+    addon_releases: tuple[ReleasePlan, ...] = ()
+    # Typed custom resources (each with api_version, kind, name, to_manifest()).
     custom_resources: tuple[Any, ...] = field(default=())
 
     @property
     def releases(self) -> tuple[ReleasePlan, ...]:
-        return (self.crds_release, self.stack_release)
+        return (self.crds_release, self.stack_release, *self.addon_releases)
+
+    def prometheus_rules(self) -> list[Any]:
+        return [cr for cr in self.custom_resources if cr.kind == "PrometheusRule"]
 
     def manifests(self) -> list[dict[str, Any]]:
         """Every Kubernetes object the program creates itself (secrets redacted)."""

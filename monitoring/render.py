@@ -51,6 +51,9 @@ def render_files(plan: StackPlan) -> dict[str, str]:
             f"namespace {release.namespace}\n" + to_yaml(dict(release.values))
         )
     files["manifests.yaml"] = "".join("---\n" + to_yaml(m) for m in plan.manifests())
+    # Plain Prometheus rule files (rulefmt), for promtool and for review.
+    for rule in plan.prometheus_rules():
+        files[f"rules/{rule.name}.yaml"] = to_yaml(rule.spec())
     files["summary.txt"] = summary(plan)
     return files
 
