@@ -491,7 +491,9 @@ def load_settings(stack: str, config: Mapping[str, Any], secrets_set=frozenset()
             raise _unknown(key, SPEC_BY_KEY)
 
     def get(key: str) -> Any:
-        return values.get(key, SPEC_BY_KEY[key].default)
+        if key in values:
+            return values[key]
+        return _coerce(SPEC_BY_KEY[key], SPEC_BY_KEY[key].default)
 
     role = _enum("role", Role, get("role"))
     cluster, region = get("cluster"), get("region")

@@ -121,10 +121,15 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
-def run_program(stack: str, config: dict[str, Any], secrets: dict[str, Any] | None = None) -> Run:
-    """Run ``__main__.py`` for ``stack`` with the given config (as the engine passes it)."""
+def run_program(stack: str, config: dict[str, Any], secrets: dict[str, Any] | None = None,
+                run: Run | None = None) -> Run:
+    """Run ``__main__.py`` for ``stack`` with the given config (as the engine passes it).
+
+    Registrations are recorded into ``run`` (a new one unless given), so a
+    caller can inspect what was registered even when the program fails.
+    """
     secrets = secrets or {}
-    run = Run()
+    run = run if run is not None else Run()
     engine_config = {}
     for key, value in {**config, **secrets}.items():
         if not isinstance(value, str):
@@ -147,3 +152,21 @@ def run_program(stack: str, config: dict[str, Any], secrets: dict[str, Any] | No
         pulumi.runtime.set_all_config({}, [])
         loop.close()
     return run
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """What the engine passes for ``stack``: Pulumi.yaml defaults overlaid by the stack file."""
+    import yaml
+
+    from monitoring.stacks import read_stack_config
+
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    config = {}
+    for key, entry in project["config"].items():
+        if "default" in entry:
+            config[key] = entry["default"]
+        elif "value" in entry:
+            config[key] = entry["value"]
+    plain, _ = read_stack_config(stack)
+    config.update(plain)
+    return config
