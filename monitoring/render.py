@@ -7,6 +7,10 @@ For each stack, writes to ``build/<stack>/``:
   their values replaced by a note of where they come from),
 - ``summary.txt``: the summary printed to the terminal.
 
+With ``--diff REF`` it also renders the stacks as git ``REF`` has them (with
+that revision's own code) and prints, per stack, a semantic summary of what
+changed followed by the unified diff.
+
 No cluster, credentials or Pulumi CLI are needed; the files come from the same
 builders the Pulumi program uses. Output is byte-identical across runs.
 """
@@ -15,12 +19,15 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 import yaml
 
+from monitoring.diff import diff_trees, format_diffs
 from monitoring.plan import StackPlan, build_plan
 from monitoring.settings import SettingsError
 from monitoring.stacks import PROJECT_ROOT, load_stack, stack_names
@@ -101,20 +108,46 @@ def write_stack(stack: str, out_dir: Path, root: Path = PROJECT_ROOT) -> str:
     return summary(plan)
 
 
+def render_ref(ref: str, out_dir: Path, root: Path = PROJECT_ROOT) -> None:
+    """Render every stack as the tree at git ``ref`` would, with that tree's own code."""
+    with tempfile.TemporaryDirectory(prefix="render-ref-") as src:
+        archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", ref],
+                                 capture_output=True, check=False)
+        if archive.returncode != 0:
+            raise SystemExit(f"--diff {ref}: {archive.stderr.decode().strip()}")
+        subprocess.run(["tar", "-x", "-C", src], input=archive.stdout, check=True)
+        if not (Path(src) / "monitoring" / "render.py").exists():
+            return  # nothing was rendered at that ref: every stack is new
+        result = subprocess.run([sys.executable, "-m", "monitoring.render", "--out", str(out_dir)],
+                                cwd=src, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit(f"--diff {ref}: rendering at that ref failed:\n{result.stderr}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m monitoring.render", description=__doc__.split("\n")[0])
     parser.add_argument("--stack", action="append", help="render only this stack (repeatable)")
     parser.add_argument("--out", default=str(PROJECT_ROOT / "build"), help="output folder (default: build/)")
+    parser.add_argument("--diff", metavar="REF",
+                        help="also render the stacks at git REF and print what changed, per stack")
     args = parser.parse_args(argv)
     stacks = args.stack or stack_names()
     out_dir = Path(args.out)
+    summaries = []
     for stack in stacks:
         try:
-            print(write_stack(stack, out_dir))
+            summaries.append(write_stack(stack, out_dir))
         except (SettingsError, FileNotFoundError) as err:
             print(f"stack {stack}: {err}", file=sys.stderr)
             return 2
-    print(f"rendered {len(stacks)} stack(s) into {out_dir}/")
+    if not args.diff:
+        print("\n".join(summaries))
+        print(f"rendered {len(stacks)} stack(s) into {out_dir}/")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="render-old-") as old:
+        render_ref(args.diff, Path(old))
+        names = stacks if args.stack else sorted(set(stacks) | {p.name for p in Path(old).iterdir()})
+        print(format_diffs(diff_trees(Path(old), out_dir, names), args.diff))
     return 0
 
 
