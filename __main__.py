@@ -4,8 +4,9 @@ import pulumi
 
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from monitoring import conventions as c
+from monitoring.federation import is_global
 from monitoring.plan import build_plan
-from monitoring.settings import SECRET_KEYS, SPEC_BY_KEY, Kind, load_settings
+from monitoring.settings import SECRET_KEYS, SPEC_BY_KEY, FederationTarget, Kind, StackSettings, load_settings
 
 
 def project_config() -> tuple[dict, frozenset]:
@@ -28,6 +29,29 @@ def project_config() -> tuple[dict, frozenset]:
     return plain, frozenset(secrets)
 
 
+def stack_reference_name(name: str) -> str:
+    """``org/project/stack`` for a bare stack name of this project."""
+    if "/" in name:
+        return name
+    return f"{pulumi.get_organization()}/{pulumi.get_project()}/{name}"
+
+
+def federation_sources(settings: StackSettings) -> pulumi.Output:
+    """The regional Prometheus servers to federate: each regional stack's exports,
+    then the explicit targets for clusters this program does not manage."""
+    exported = []
+    for name in settings.federation.stacks:
+        ref = pulumi.StackReference(stack_reference_name(name))
+        exported.append(pulumi.Output.all(
+            ref.require_output("cluster"), ref.require_output("region"),
+            ref.require_output("federationEndpoint"), ref.require_output("federationScheme"),
+        ))
+    return pulumi.Output.all(*exported).apply(lambda rows: [
+        *(FederationTarget(cluster, region, endpoint, scheme) for cluster, region, endpoint, scheme in rows),
+        *settings.federation.targets,
+    ])
+
+
 def main() -> None:
     plain, secret_keys = project_config()
     settings = load_settings(pulumi.get_stack(), plain, secret_keys, check_secrets=True)
@@ -37,7 +61,8 @@ def main() -> None:
         for key in sorted(secret_keys)
     }
 
-    stack = MonitoringStack(settings.stack, MonitoringStackArgs(build_plan(settings), secrets))
+    sources = federation_sources(settings) if is_global(settings) else None
+    stack = MonitoringStack(settings.stack, MonitoringStackArgs(build_plan(settings), secrets, sources))
 
     pulumi.export("namespace", stack.namespace.metadata["name"])
     pulumi.export("releaseName", stack.release_name)
@@ -45,6 +70,10 @@ def main() -> None:
     pulumi.export("region", settings.region)
     pulumi.export("grafanaAdminSecretName", stack.grafana_admin_secret_name)
     pulumi.export("prometheusUrl", stack.prometheus_url)
+    # What the global stack reads to federate this one.
+    pulumi.export("federationEndpoint", stack.federation_endpoint)
+    pulumi.export("federationScheme", stack.federation_scheme)
+    pulumi.export("federationAuthSecretName", stack.federation_auth_secret_name)
 
 
 main()

@@ -5,9 +5,11 @@ Run from the repository root::
     python benchmarks/bench_track_request.py
 
 Times, in one process and one run, a trivial function called undecorated,
-decorated with the library's ``track_request``, and decorated in the style of
-the Prometheus integration guide (labels looked up on every call,
-``time.time()``), for a sync and an async function. Each round times a batch
+decorated with the library's ``track_request``, decorated with
+``track_request`` restricted to prometheus_client's public ``inc``/``observe``
+methods, and decorated in the style of the Prometheus integration guide
+(labels looked up on every call, ``time.time()``), for a sync and an async
+function. Each round times a batch
 of ``--number`` calls of every variant in turn (interleaved, so that drift in
 machine load hits all variants alike) with the garbage collector off, as
 ``timeit`` does; after ``--repeat`` rounds it prints, as a markdown table, the
@@ -21,6 +23,7 @@ import argparse
 import asyncio
 import functools
 import gc
+import inspect
 import itertools
 import os
 import platform
@@ -30,20 +33,28 @@ import time
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from prometheus_client import CollectorRegistry, Counter, Histogram  # noqa: E402
 
-from mcp_mesh_metrics import names, track_request  # noqa: E402
+from mcp_mesh_metrics import MeshMetrics, names, track_request, tracking  # noqa: E402
 
 AGENT = "bench-agent"
 METHOD = "work"
 
+UNDECORATED = "undecorated"
+LIBRARY = "`track_request` (this library)"
+PUBLIC_ONLY = "`track_request`, public `inc`/`observe` only"
+GUIDE = "guide-style decorator"
+
 
 def guide_style(registry: CollectorRegistry) -> Callable:
     """The guide's ``track_request_duration`` decorator, for comparison only."""
-    request_count = Counter(names.REQUESTS, "Total number of requests processed", names.REQUESTS_LABELS, registry=registry)
+    request_count = Counter(
+        names.REQUESTS, "Total number of requests processed", names.REQUESTS_LABELS, registry=registry
+    )
     request_duration = Histogram(
         names.REQUEST_DURATION,
         "Request duration in seconds",
@@ -58,7 +69,7 @@ def guide_style(registry: CollectorRegistry) -> Callable:
         request_duration.labels(agent=AGENT, method=METHOD).observe(duration)
 
     def decorator(func: Callable) -> Callable:
-        if asyncio.iscoroutinefunction(func):
+        if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
             async def async_wrapper(*args, **kwargs):
@@ -97,6 +108,15 @@ def work(x: int) -> int:
 
 async def async_work(x: int) -> int:
     return x
+
+
+def public_methods_only() -> Callable:
+    """``track_request`` updating the children through ``inc``/``observe`` only."""
+    with mock.patch.object(tracking, "counter_increment", lambda child: child.inc), mock.patch.object(
+        tracking, "histogram_observer", lambda child: child.observe
+    ):
+        decorate = MeshMetrics(CollectorRegistry()).track_request(AGENT, METHOD)
+        return decorate(work), decorate(async_work)
 
 
 def sync_batch(func: Callable) -> Callable[[int], float]:
@@ -151,18 +171,19 @@ def main() -> None:
     guide = guide_style(CollectorRegistry())
     loop = asyncio.new_event_loop()
     variants = {
-        "undecorated": (work, async_work),
-        "`track_request` (this library)": (library(work), library(async_work)),
-        "guide-style decorator": (guide(work), guide(async_work)),
+        UNDECORATED: (work, async_work),
+        LIBRARY: (library(work), library(async_work)),
+        PUBLIC_ONLY: public_methods_only(),
+        GUIDE: (guide(work), guide(async_work)),
     }
     try:
-        sync = measure({name: sync_batch(f) for name, (f, _) in variants.items()}, args.number, args.repeat)
-        asyn = measure({name: async_batch(f, loop) for name, (_, f) in variants.items()}, args.number, args.repeat)
+        sync_batches = {name: sync_batch(f) for name, (f, _) in variants.items()}
+        async_batches = {name: async_batch(f, loop) for name, (_, f) in variants.items()}
+        sync = measure(sync_batches, args.number, args.repeat)
+        asyn = measure(async_batches, args.number, args.repeat)
     finally:
         loop.close()
 
-    base = "undecorated"
-    lib, ref = list(variants)[1:]
     print(
         f"Python {platform.python_version()}, prometheus_client {version('prometheus-client')}, "
         f"{os.cpu_count()} CPUs, {platform.machine()}; "
@@ -174,9 +195,9 @@ def main() -> None:
         cells = []
         for medians in (sync, asyn):
             cells.append(us(medians[name]))
-            cells.append("—" if name == base else us(medians[name] - medians[base]))
+            cells.append("—" if name == UNDECORATED else us(medians[name] - medians[UNDECORATED]))
         print(f"| {name} | " + " | ".join(cells) + " |")
-    ratios = [(m[ref] - m[base]) / (m[lib] - m[base]) for m in (sync, asyn)]
+    ratios = [(m[GUIDE] - m[UNDECORATED]) / (m[LIBRARY] - m[UNDECORATED]) for m in (sync, asyn)]
     print(f"| overhead ratio, guide / library | | {ratios[0]:.1f}× | | {ratios[1]:.1f}× |")
 
 

@@ -15,7 +15,9 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from monitoring import conventions as c
+from monitoring import federation
 from monitoring.plan import ReleasePlan, SecretSource, SecretValue, StackPlan
+from monitoring.scrape import ScrapeConfig
 
 
 @dataclass
@@ -24,6 +26,15 @@ class MonitoringStackArgs:
     # Pulumi config secrets by key (values are secret Outputs); only the keys
     # the plan refers to are read.
     config_secrets: Mapping[str, pulumi.Output]
+    # Global stacks: the regional Prometheus servers to federate, as an Output
+    # of a list of FederationTarget (read from the regional stacks' outputs).
+    federation_sources: pulumi.Output | None = None
+
+# Plain Kubernetes kinds the plan may hold besides namespace, storage and secrets.
+_OBJECT_TYPES = {
+    ("v1", "Service"): k8s.core.v1.Service,
+    ("networking.k8s.io/v1", "Ingress"): k8s.networking.v1.Ingress,
+}
 
 
 def _lookup(secrets: Mapping[str, pulumi.Output], path: str) -> pulumi.Output:
@@ -70,6 +81,10 @@ class MonitoringStack(pulumi.ComponentResource):
                 return value.ref
             if value.source is SecretSource.CONFIG:
                 return _lookup(args.config_secrets, value.ref)
+            if value.source is SecretSource.HTPASSWD:
+                credentials = args.config_secrets[value.ref]
+                return pulumi.Output.secret(credentials.apply(
+                    lambda cred: federation.htpasswd_line(cred["username"], cred["password"])))
             if value.ref not in generated:
                 # Generated once and kept in state: previews stay free of churn.
                 generated[value.ref] = random.RandomPassword(
@@ -99,18 +114,35 @@ class MonitoringStack(pulumi.ComponentResource):
             for release in plan.addon_releases
         ]
 
-        # Custom resources need their CRDs; the operator needs to run to act on them.
-        self.custom_resources = [
-            k8s.apiextensions.CustomResource(
-                f"{name}-{cr.kind.lower()}-{cr.name}",
-                api_version=cr.api_version,
-                kind=cr.kind,
-                metadata=cr.to_manifest()["metadata"],
-                spec=cr.to_manifest()["spec"],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.crds_release]),
+        self.exposure = [
+            _OBJECT_TYPES[(obj["apiVersion"], obj["kind"])](
+                f"{name}-{obj['kind'].lower()}-{obj['metadata']['name']}",
+                metadata=obj["metadata"], spec=obj["spec"],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, *self.secrets]),
             )
+            for obj in plan.exposure
+        ]
+
+        # Custom resources need their CRDs; the operator needs to run to act on them.
+        cr_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.crds_release])
+        self.custom_resources = [
+            self._custom_resource(name, cr.api_version, cr.kind, cr.name, cr.to_manifest(), cr_opts)
             for cr in plan.custom_resources
         ]
+        if args.federation_sources is not None:
+            manifest = args.federation_sources.apply(lambda sources: plan.federation_job(sources).to_manifest())
+            self.custom_resources.append(self._custom_resource(
+                name, ScrapeConfig.api_version, ScrapeConfig.kind, c.JOB_FEDERATE, manifest, cr_opts))
+
+        exported = federation.regional_endpoint(settings)
+        if exported.endpoint is None and self.exposure:
+            service = self.exposure[0]
+            address = service.status.apply(lambda st: _load_balancer_address(st))
+            self.federation_endpoint = address.apply(lambda host: f"{host}:{settings.federation.port}")
+        else:
+            self.federation_endpoint = pulumi.Output.from_input(exported.endpoint or "")
+        self.federation_scheme = pulumi.Output.from_input(exported.scheme)
+        self.federation_auth_secret_name = pulumi.Output.from_input(exported.auth_secret_name)
 
         self.release_name = pulumi.Output.from_input(plan.stack_release.name)
         self.grafana_admin_secret_name = pulumi.Output.from_input(c.grafana_admin_secret_name(settings.release_name))
@@ -121,6 +153,17 @@ class MonitoringStack(pulumi.ComponentResource):
             "grafana_admin_secret_name": self.grafana_admin_secret_name,
             "prometheus_url": self.prometheus_url,
         })
+
+    def _custom_resource(self, name, api_version, kind, cr_name, manifest, opts):
+        manifest = pulumi.Output.from_input(manifest)
+        return k8s.apiextensions.CustomResource(
+            f"{name}-{kind.lower()}-{cr_name}",
+            api_version=api_version,
+            kind=kind,
+            metadata=manifest.apply(lambda m: m["metadata"]),
+            spec=manifest.apply(lambda m: m["spec"]),
+            opts=opts,
+        )
 
     def _release(self, name: str, release: ReleasePlan, opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
         return k8s.helm.v3.Release(
@@ -138,3 +181,12 @@ class MonitoringStack(pulumi.ComponentResource):
             timeout=900,
             opts=opts,
         )
+
+
+def _load_balancer_address(status) -> str:
+    """Host name or IP of a LoadBalancer Service, once the cloud assigned one."""
+    balancer = getattr(status, "load_balancer", None)
+    ingress = getattr(balancer, "ingress", None) or []
+    if not ingress:
+        return ""
+    return ingress[0].hostname or ingress[0].ip or ""

@@ -30,7 +30,8 @@ def start_metrics_server(
 ) -> tuple[WSGIServer, threading.Thread]:
     """Serve ``/metrics`` on ``addr:port`` from a daemon thread.
 
-    The default port is the one the mesh PodMonitor scrapes. ``port=0`` binds
+    The default port is the one the mesh PodMonitor scrapes (prometheus_client
+    answers on any path, ``/metrics`` included). ``port=0`` binds
     a free port (read it from ``server.server_port``). Stop the server with
     ``server.shutdown()`` followed by ``server.server_close()``.
     """

@@ -48,7 +48,13 @@ def resolve_registry(registry: CollectorRegistry | None) -> CollectorRegistry:
 
 
 class _MetricSet:
-    """Families registered together on one registry, with one label guard."""
+    """Families registered together on one registry, with one label guard.
+
+    ``registry`` is where the families are registered (the default registry
+    when None); ``guard`` bounds their label values (a :class:`LabelGuard`
+    with the default limit when None). A registry holds at most one set of
+    each kind: :meth:`for_registry` returns the one already there.
+    """
 
     def __init__(
         self, registry: CollectorRegistry | None = None, *, guard: LabelGuard | None = None
@@ -84,6 +90,10 @@ class MeshMetrics(_MetricSet):
     - ``mcp_mesh_request_duration_seconds{agent,method}``
     - ``mcp_mesh_connections_active{agent,type}``
     - ``mcp_mesh_registry_agents_total{status}``
+
+    The connections child of every (agent, type) pair that ``track_request``
+    uses reports the number of calls in flight; its ``inc``/``dec``/``set``
+    are ignored.
     """
 
     def _register(self, registry: CollectorRegistry) -> None:

@@ -62,6 +62,51 @@ JOB_AGENTS = "mcp-mesh-agents"  # upstream agents' own gauges on their http port
 JOB_AGENT_METRICS = "mcp-mesh-agent-metrics"  # the instrumentation library's port
 JOB_REGISTRY = "mcp-mesh-registry"  # registry /metrics (only when it serves them)
 JOB_REGISTRY_PROBE = "mcp-mesh-registry-probe"  # blackbox probe of the registry's /health
+JOB_FEDERATE = "federate"  # the global stack's /federate job (the guide's name)
+
+# Global-stack alerts about the regions it federates.
+GROUP_FEDERATION = "mcp_mesh.federation"
+ALERT_REGION_NOT_FEDERATING = "MCPMeshRegionNotFederating"
+ALERT_REGION_AGGREGATES_STALE = "MCPMeshRegionAggregatesStale"
+# The guide's two kubernetes_sd jobs (opt-in). Named apart from the monitors'
+# jobs: a pod both select would otherwise be stored twice under one job.
+JOB_REGISTRY_ENDPOINTS = "mcp-mesh-registry-endpoints"
+JOB_ANNOTATED_PODS = "mcp-mesh-annotated-pods"
+
+# --------------------------------------------------------------------------
+# Upstream MCP Mesh as deployed (shared/reference/mcp-mesh-upstream.md)
+# --------------------------------------------------------------------------
+MESH_NAMESPACE = "mcp-mesh"
+# Agents and registry both name their Service port `http`.
+MESH_HTTP_PORT_NAME = "http"
+MESH_REGISTRY_PORT = 8000
+MESH_REGISTRY_HEALTH_PATH = "/health"
+MESH_REGISTRY_SERVICE = "mcp-mesh-registry"
+# The pod label that tells agents apart: `app.kubernetes.io/name` is the same
+# for every agent, the Helm release (`instance`) is not.
+MESH_AGENT_NAME_LABEL = "app.kubernetes.io/instance"
+MESH_AGENT_SELECTOR = {"app.kubernetes.io/name": "mcp-mesh-agent", "app.kubernetes.io/component": "agent"}
+MESH_REGISTRY_SELECTOR = {"app.kubernetes.io/name": "mcp-mesh-registry", "app.kubernetes.io/component": "registry"}
+
+# --------------------------------------------------------------------------
+# Blackbox exporter (probes endpoints that serve no /metrics)
+# --------------------------------------------------------------------------
+BLACKBOX_EXPORTER_CHART = "prometheus-blackbox-exporter"
+# The release name contains the chart name, so the chart's fullname helper
+# names the Service after the release alone.
+BLACKBOX_EXPORTER_RELEASE_NAME = "prometheus-blackbox-exporter"
+BLACKBOX_EXPORTER_PORT = 9115
+BLACKBOX_MODULE_HTTP_2XX = "http_2xx"
+
+
+def blackbox_exporter_address(namespace: str) -> str:
+    """host:port of the blackbox exporter Service (a Probe's prober URL)."""
+    return f"{BLACKBOX_EXPORTER_RELEASE_NAME}.{namespace}.svc:{BLACKBOX_EXPORTER_PORT}"
+
+
+def registry_health_url(service: str, namespace: str) -> str:
+    """In-cluster URL of the registry's health endpoint."""
+    return f"http://{service}.{namespace}.svc:{MESH_REGISTRY_PORT}{MESH_REGISTRY_HEALTH_PATH}"
 
 # --------------------------------------------------------------------------
 # External labels and aggregated series
@@ -70,6 +115,7 @@ LABEL_CLUSTER = "cluster"
 LABEL_REGION = "region"
 LABEL_NAMESPACE = "namespace"
 LABEL_POD = "pod"
+LABEL_SERVICE = "service"
 DEFAULT_REGION = "local"
 # Level prefix of every recording rule; what federation and remote write keep.
 RECORDING_PREFIX = "mcp_mesh:"
@@ -81,6 +127,7 @@ AGGREGATED_SERIES_REGEX = "mcp_mesh:.*"
 SECRET_GRAFANA_ADMIN_PASSWORD = "grafanaAdminPassword"
 SECRET_SLACK_WEBHOOK = "slackWebhookUrl"
 SECRET_REMOTE_WRITE_CREDENTIALS = "remoteWriteCredentials"
+SECRET_FEDERATION_BASIC_AUTH = "federationBasicAuth"
 
 GRAFANA_ADMIN_USER_KEY = "admin-user"
 GRAFANA_ADMIN_PASSWORD_KEY = "admin-password"
@@ -133,5 +180,68 @@ def prometheus_service_name(release_name: str) -> str:
 def prometheus_url(release_name: str, namespace: str) -> str:
     """In-cluster URL of the stack's Prometheus."""
     return f"http://{prometheus_service_name(release_name)}.{namespace}.svc:{PROMETHEUS_PORT}"
+
+
+# --------------------------------------------------------------------------
+# Rules: groups, recording rules, alerts (monitoring/rules.py builds them)
+# --------------------------------------------------------------------------
+# Rule groups; each becomes one PrometheusRule named after it (see rule_cr_name).
+GROUP_MESH_RULES = "mcp_mesh.rules"
+GROUP_MESH_SLO = "mcp_mesh.slo"
+GROUP_MESH_HEALTH = "mcp_mesh.health"
+GROUP_PROMETHEUS_HEALTH = "prometheus.health"
+GROUP_CUSTOM = "mcp_mesh.custom"  # the stack's customRules setting
+
+# Recording rules (level:metric:operations; the guide's names, which
+# federation and the dashboards read).
+RECORD_REQUEST_RATE = "mcp_mesh:request_rate"
+RECORD_ERROR_RATE = "mcp_mesh:error_rate"
+RECORD_REQUEST_DURATION_P95 = "mcp_mesh:request_duration:p95"
+RECORD_CONNECTIONS = "mcp_mesh:connections:sum"
+RECORD_REGISTRY_HEALTH_SCORE = "mcp_mesh:registry:health_score"
+RECORD_SLO_AVAILABILITY = "mcp_mesh:slo:availability"
+RECORD_SLO_LATENCY = "mcp_mesh:slo:latency"
+
+# Alerts (each has a section in docs/runbooks.md, anchored by its lower-cased name).
+ALERT_TARGET_DOWN = "MCPMeshTargetDown"
+ALERT_REGISTRY_DOWN = "MCPMeshRegistryDown"
+ALERT_REGISTRY_NO_DATA = "MCPMeshRegistryNoData"
+ALERT_AGENTS_NO_DATA = "MCPMeshAgentsNoData"
+ALERT_AGENT_EMPTY_SCRAPE = "MCPMeshAgentEmptyScrape"
+ALERT_PROMETHEUS_HIGH_MEMORY = "PrometheusHighMemoryUsage"
+ALERT_REMOTE_WRITE_FAILING = "PrometheusRemoteWriteFailing"
+ALERT_REMOTE_WRITE_BEHIND = "PrometheusRemoteWriteBehind"
+ALERT_RULE_EVALUATION_FAILURES = "PrometheusRuleEvaluationFailures"
+RECORDING_RULES = (
+    RECORD_REQUEST_RATE, RECORD_ERROR_RATE, RECORD_REQUEST_DURATION_P95, RECORD_CONNECTIONS,
+    RECORD_REGISTRY_HEALTH_SCORE, RECORD_SLO_AVAILABILITY, RECORD_SLO_LATENCY,
+)
+ALERTS = (
+    ALERT_TARGET_DOWN, ALERT_REGISTRY_DOWN, ALERT_REGISTRY_NO_DATA, ALERT_AGENTS_NO_DATA,
+    ALERT_AGENT_EMPTY_SCRAPE, ALERT_PROMETHEUS_HIGH_MEMORY, ALERT_REMOTE_WRITE_FAILING,
+    ALERT_REMOTE_WRITE_BEHIND, ALERT_RULE_EVALUATION_FAILURES,
+)
+# Section of docs/runbooks.md for alerts a stack adds through customRules.
+RUNBOOK_CUSTOM_ANCHOR = "custom-alerts"
+
+# Alert labels and annotations.
+LABEL_SEVERITY = "severity"
+SEVERITY_CRITICAL = "critical"
+SEVERITY_WARNING = "warning"
+ANNOTATION_SUMMARY = "summary"
+ANNOTATION_DESCRIPTION = "description"
+ANNOTATION_RUNBOOK_URL = "runbook_url"
+
+# The `agent` label value under which the registry's own request metrics
+# would be reported (the guide's health score reads them).
+REGISTRY_AGENT = "registry"
+# Container name of Prometheus in the operator's pods (the operator copies the
+# pod's container name into the `container` target label).
+PROMETHEUS_CONTAINER = "prometheus"
+
+
+def rule_cr_name(group: str) -> str:
+    """Name of the PrometheusRule holding one rule group (mcp_mesh.rules -> mcp-mesh-rules)."""
+    return group.replace("_", "-").replace(".", "-")
 
 

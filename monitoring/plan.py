@@ -7,13 +7,14 @@ to files. What a reviewer reads offline is therefore what ``pulumi up`` applies.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Mapping
 
 from monitoring import conventions as c
-from monitoring import values
-from monitoring.settings import StackSettings
+from monitoring import federation, rules, scrape, values
+from monitoring.settings import Exposure, StackSettings
 
 
 class SecretSource(StrEnum):
@@ -22,6 +23,7 @@ class SecretSource(StrEnum):
     CONFIG = "config"  # a Pulumi config secret (key path in ``ref``)
     GENERATED = "generated"  # generated once by pulumi-random and kept in state
     PLAIN = "plain"  # a non-secret setting (``ref`` is the value itself)
+    HTPASSWD = "htpasswd"  # an htpasswd line made from a {username, password} config secret
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class SecretValue:
             return self.ref
         if self.source is SecretSource.CONFIG:
             return f"<redacted: from config secret {self.ref}>"
+        if self.source is SecretSource.HTPASSWD:
+            return f"<redacted: htpasswd of config secret {self.ref}>"
         return f"<redacted: generated ({self.ref})>"
 
 
@@ -82,6 +86,17 @@ class StackPlan:
     addon_releases: tuple[ReleasePlan, ...] = ()
     # Typed custom resources (each with api_version, kind, name, to_manifest()).
     custom_resources: tuple[Any, ...] = field(default=())
+    # Plain objects exposing a regional Prometheus to the global cluster.
+    exposure: tuple[dict[str, Any], ...] = ()
+
+    def federation_job(self, sources) -> Any:
+        """The global stack's federation ScrapeConfig over ``sources``.
+
+        Its ``match[]`` are the recording rules a regional stack defines with
+        these settings, derived from the rule builders, never typed again.
+        """
+        return federation.federation_scrape_config(
+            self.settings, sources, rules.recording_rule_names(self.settings))
 
     @property
     def releases(self) -> tuple[ReleasePlan, ...]:
@@ -96,6 +111,7 @@ class StackPlan:
         if self.storage_class:
             out.append(self.storage_class)
         out += [s.manifest() for s in self.secrets]
+        out += list(self.exposure)
         out += [cr.to_manifest() for cr in self.custom_resources]
         return out
 
@@ -139,6 +155,15 @@ def _secrets(settings: StackSettings) -> tuple[SecretPlan, ...]:
         out.append(SecretPlan(c.slack_secret_name(release), ns, {
             c.SLACK_WEBHOOK_KEY: SecretValue(SecretSource.CONFIG, c.SECRET_SLACK_WEBHOOK),
         }))
+    if settings.federation.exposure is Exposure.INGRESS:
+        out.append(SecretPlan(federation.htpasswd_secret_name(settings), ns, {
+            "auth": SecretValue(SecretSource.HTPASSWD, c.SECRET_FEDERATION_BASIC_AUTH),
+        }))
+    if federation.is_global(settings) and c.SECRET_FEDERATION_BASIC_AUTH in settings.secrets_set:
+        out.append(SecretPlan(federation.federation_auth_secret_name(settings), ns, {
+            c.REMOTE_WRITE_USERNAME_KEY: SecretValue(SecretSource.CONFIG, f"{c.SECRET_FEDERATION_BASIC_AUTH}.username"),
+            c.REMOTE_WRITE_PASSWORD_KEY: SecretValue(SecretSource.CONFIG, f"{c.SECRET_FEDERATION_BASIC_AUTH}.password"),
+        }))
     for target in settings.remote_write:
         if target.basic_auth:
             path = f"{c.SECRET_REMOTE_WRITE_CREDENTIALS}.{target.name}"
@@ -149,9 +174,29 @@ def _secrets(settings: StackSettings) -> tuple[SecretPlan, ...]:
     return tuple(out)
 
 
-def build_plan(settings: StackSettings) -> StackPlan:
-    """Everything one stack deploys."""
-    return StackPlan(
+def _addon_releases(settings: StackSettings) -> tuple[ReleasePlan, ...]:
+    out = []
+    if settings.mesh.blackbox_exporter:
+        out.append(ReleasePlan(
+            key="blackbox-exporter",
+            name=c.BLACKBOX_EXPORTER_RELEASE_NAME,
+            chart=c.BLACKBOX_EXPORTER_CHART,
+            version=settings.charts.blackbox_exporter,
+            namespace=settings.namespace,
+            values=scrape.blackbox_exporter_values(),
+        ))
+    return tuple(out)
+
+
+def build_plan(settings: StackSettings, federation_sources=None) -> StackPlan:
+    """Everything one stack deploys.
+
+    ``federation_sources`` (global stacks) are the regional Prometheus servers
+    to federate, when known as plain data (the offline render reads them from
+    the regional stack files; the Pulumi program gets them from stack
+    references and builds the same job with :meth:`StackPlan.federation_job`).
+    """
+    plan = StackPlan(
         settings=settings,
         namespace=_namespace(settings),
         storage_class=_storage_class(settings),
@@ -174,4 +219,16 @@ def build_plan(settings: StackSettings) -> StackPlan:
             # The CRDs are owned by the CRD release; never let this one touch them.
             skip_crds=True,
         ),
+        addon_releases=_addon_releases(settings),
+        # Runbook URLs are added here, in one pass over every PrometheusRule.
+        custom_resources=rules.with_runbook_urls(settings, (
+            *scrape.mesh_scrape_resources(settings),
+            *rules.prometheus_rules(settings),
+            *((federation.federation_rules(settings),) if federation.is_global(settings) else ()),
+        )),
+        exposure=tuple(federation.exposure_manifests(settings)),
     )
+    if federation.is_global(settings) and federation_sources is not None:
+        plan = dataclasses.replace(
+            plan, custom_resources=(*plan.custom_resources, plan.federation_job(federation_sources)))
+    return plan

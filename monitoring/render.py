@@ -27,10 +27,12 @@ from pathlib import Path
 
 import yaml
 
+from monitoring import conventions as c
 from monitoring.diff import diff_trees, format_diffs
-from monitoring.plan import StackPlan, build_plan
+from monitoring.plan import StackPlan
 from monitoring.settings import SettingsError
-from monitoring.stacks import PROJECT_ROOT, load_stack, stack_names
+from monitoring.federation import is_global, regional_endpoint
+from monitoring.stacks import PROJECT_ROOT, plan_stack, stack_names
 
 
 class _Dumper(yaml.SafeDumper):
@@ -90,14 +92,29 @@ def summary(plan: StackPlan) -> str:
                           f"group by {', '.join(s.alertmanager.group_by)}; Slack "
                           f"{s.alertmanager.slack_channel or 'off'}")),
         ("secrets", ", ".join(sec.name for sec in plan.secrets)),
+        ("rule groups", ", ".join(f"{g.name} ({len(g.rules)})" for r in plan.prometheus_rules() for g in r.groups)),
+        ("alerts", ", ".join(sorted(rule.alert for r in plan.prometheus_rules() for g in r.groups
+                                    for rule in g.rules if hasattr(rule, "alert"))) or "none"),
+        ("federation", _federation_summary(plan)),
     ]
     width = max(len(k) for k, _ in rows)
     lines = [f"== stack {s.stack} =="] + [f"  {k.ljust(width)}  {v}" for k, v in rows]
     return "\n".join(lines) + "\n"
 
 
+def _federation_summary(plan: StackPlan) -> str:
+    s = plan.settings
+    if is_global(s):
+        jobs = [cr for cr in plan.custom_resources if cr.kind == "ScrapeConfig" and cr.name == c.JOB_FEDERATE]
+        sources = [f"{sc.labels['source_cluster']} ({sc.targets[0]})" for job in jobs for sc in job.static_configs]
+        return "federates " + (", ".join(sources) or "nothing")
+    exported = regional_endpoint(s)
+    where = exported.endpoint or "internal load balancer (address known after deploy)"
+    return f"exposed as {s.federation.exposure} at {exported.scheme}://{where}"
+
+
 def write_stack(stack: str, out_dir: Path, root: Path = PROJECT_ROOT) -> str:
-    plan = build_plan(load_stack(stack, root))
+    plan = plan_stack(stack, root)
     target = out_dir / stack
     if target.exists():
         shutil.rmtree(target)

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any, Callable, Mapping
 
 from monitoring import conventions as c
+from monitoring.resources import AlertingRule, InvalidResource, RecordingRule
 
 PROJECT = c.PROJECT_NAME
 
@@ -58,6 +59,10 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+# Kubernetes label keys ([prefix/]name) and values.
+_K8S_LABEL_KEY = re.compile(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_K8S_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 
 def duration_seconds(text: str) -> float:
@@ -143,6 +148,7 @@ SPECS: tuple[Spec, ...] = (
     # pinned chart versions
     _s("kubePrometheusStackVersion", "88.5.3", "kube-prometheus-stack chart version"),
     _s("prometheusOperatorCrdsVersion", "31.0.1", "prometheus-operator-crds chart version (CRDs of operator v0.93.1)"),
+    _s("blackboxExporterVersion", "11.17.2", "prometheus-blackbox-exporter chart version (app v0.28.0)"),
     # storage
     Spec("storageCreateClass", Kind.BOOLEAN, True, "create the StorageClass named storageClassName"),
     _s("storageClassName", "fast-ssd", "StorageClass of the Prometheus volume; empty for the cluster default"),
@@ -169,6 +175,29 @@ SPECS: tuple[Spec, ...] = (
          "remote-write targets: [{name, url, tenant?, basicAuth?, keep?, queue?}]"),
     Spec("dropMetrics", Kind.ARRAY, ["go_memstats_.*"],
          "regexes of metric names dropped at scrape (e.g. add 'go_.*|process_.*')"),
+    # the mesh being monitored (defaults: the upstream MCP Mesh charts)
+    _s("meshNamespace", c.MESH_NAMESPACE, "namespace the MCP Mesh agents and registry run in"),
+    Spec("agentSelector", Kind.OBJECT, dict(c.MESH_AGENT_SELECTOR),
+         "labels selecting the agents' Services and pods"),
+    _s("agentNameLabel", c.MESH_AGENT_NAME_LABEL, "pod label whose value becomes the 'agent' label of every series"),
+    Spec("registrySelector", Kind.OBJECT, dict(c.MESH_REGISTRY_SELECTOR), "labels selecting the registry's Service"),
+    _s("registryServiceName", c.MESH_REGISTRY_SERVICE, "name of the registry's Service (the probe's target host)"),
+    Spec("registryServesMetrics", Kind.BOOLEAN, False,
+         "scrape the registry's /metrics (upstream's registry serves none)"),
+    Spec("blackboxExporterEnabled", Kind.BOOLEAN, True,
+         "install the blackbox exporter and probe the registry's /health"),
+    Spec("kubernetesSdJobs", Kind.BOOLEAN, False,
+         "add the guide's kubernetes_sd jobs (registry endpoints, pods annotated prometheus.io/scrape)"),
+    # rules and alerts
+    _s("runbookBaseUrl", "https://github.com/mcp-mesh/mcp-mesh-monitoring/blob/main/docs/runbooks.md",
+       "where docs/runbooks.md is published; each alert links to '<url>#<alert name in lower case>'"),
+    _s("sloLatencyThreshold", "1s", "latency SLO: an agent's p95 request duration must stay below this"),
+    _s("registryLatencyThreshold", "500ms", "registry health score: a p95 below this counts as fast"),
+    _s("remoteWriteMaxLag", "2m", "alert when remote write falls further behind than this"),
+    Spec("prometheusMemoryAlertPercent", Kind.INTEGER, 80,
+         "alert when Prometheus' resident memory exceeds this percentage of prometheusMemoryLimit"),
+    Spec("customRules", Kind.OBJECT, [],
+         "extra rules: [{record, expr, labels?} or {alert, expr, for?, labels?, annotations: {summary, description}}]"),
     # grafana
     Spec("grafanaEnabled", Kind.BOOLEAN, True, "deploy Grafana"),
     _s("grafanaPersistenceSize", "10Gi", "size of Grafana's volume"),
@@ -182,6 +211,18 @@ SPECS: tuple[Spec, ...] = (
     _s("alertmanagerResolveTimeout", "5m", "time after which an alert without updates is resolved"),
     _s("slackChannel", "#alerts", "Slack channel of the default receiver; empty for no Slack"),
     # secrets: set with `pulumi config set --secret`; never in values or state in plain text
+    # federation: how a regional Prometheus is reached, and what the global one federates
+    _s("federationExposure", "service-name",
+       "how the global cluster reaches this Prometheus: service-name, internal-lb or ingress"),
+    _s("federationHost", "", "federation host name (default prometheus-<region>; required for ingress)"),
+    Spec("federationPort", Kind.INTEGER, 9090, "federation port (service-name and internal-lb)"),
+    Spec("federationSourceRanges", Kind.ARRAY, [], "CIDRs allowed to reach the internal load balancer"),
+    Spec("federationStacks", Kind.ARRAY, [], "global stack: regional Pulumi stacks to federate"),
+    Spec("federationTargets", Kind.OBJECT, [],
+         "global stack: clusters not managed here, [{cluster, region, endpoint, scheme?}]"),
+    _s("federationInterval", "15s", "global stack: federation scrape interval"),
+    Spec(c.SECRET_FEDERATION_BASIC_AUTH, Kind.OBJECT, None,
+         "federation basic auth {username, password}: required for ingress exposure", secret=True),
     Spec(c.SECRET_GRAFANA_ADMIN_PASSWORD, Kind.STRING, None,
          "Grafana admin password (generated when unset)", secret=True),
     Spec(c.SECRET_SLACK_WEBHOOK, Kind.STRING, None,
@@ -257,6 +298,7 @@ class FeatureFlag(StrEnum):
 class ChartVersions:
     kube_prometheus_stack: str
     prometheus_operator_crds: str
+    blackbox_exporter: str
 
 
 @dataclass(frozen=True)
@@ -316,6 +358,116 @@ class RemoteWriteTarget:
 
 
 @dataclass(frozen=True)
+class MeshSettings:
+    """The MCP Mesh deployment a stack monitors, and how it is scraped."""
+
+    namespace: str
+    agent_selector: Mapping[str, str]
+    agent_name_label: str
+    registry_selector: Mapping[str, str]
+    registry_service: str
+    registry_serves_metrics: bool
+    blackbox_exporter: bool
+    kubernetes_sd_jobs: bool
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """Thresholds of the PrometheusRules, and a stack's own extra rules."""
+
+    runbook_base_url: str
+    slo_latency_seconds: float
+    registry_latency_seconds: float
+    remote_write_max_lag_seconds: float
+    memory_alert_ratio: float  # share of the Prometheus memory limit
+    custom: tuple[RecordingRule | AlertingRule, ...]
+
+
+class Exposure(StrEnum):
+    SERVICE_NAME = "service-name"
+    INTERNAL_LB = "internal-lb"
+    INGRESS = "ingress"
+
+
+@dataclass(frozen=True)
+class FederationTarget:
+    """A Prometheus the global stack federates."""
+
+    cluster: str
+    region: str
+    endpoint: str  # host:port
+    scheme: str = "http"
+
+
+@dataclass(frozen=True)
+class FederationSettings:
+    exposure: Exposure
+    host: str
+    port: int
+    source_ranges: tuple[str, ...]
+    stacks: tuple[str, ...]
+    targets: tuple[FederationTarget, ...]
+    interval: str
+
+
+_CIDR = re.compile(r"^(\d{1,3}\.){3}\d{1,3}/\d{1,2}$")
+_ENDPOINT = re.compile(r"^[A-Za-z0-9.-]+:\d{1,5}$")
+
+
+def _federation_targets(raw: Any) -> tuple[FederationTarget, ...]:
+    if not isinstance(raw, list):
+        raise _bad("federationTargets", "a list of {cluster, region, endpoint}", raw)
+    out = []
+    for i, entry in enumerate(raw):
+        at = f"federationTargets[{i}]"
+        if not isinstance(entry, dict):
+            raise _bad(at, "a mapping with cluster, region and endpoint", entry)
+        for k in entry:
+            if k not in ("cluster", "region", "endpoint", "scheme"):
+                raise _unknown(f"{at}.{k}", [f"{at}.{n}" for n in ("cluster", "region", "endpoint", "scheme")])
+        endpoint = str(entry.get("endpoint", ""))
+        if not _ENDPOINT.match(endpoint):
+            raise _bad(f"{at}.endpoint", "host:port", endpoint)
+        scheme = str(entry.get("scheme", "http"))
+        if scheme not in ("http", "https"):
+            raise _bad(f"{at}.scheme", "http or https", scheme)
+        out.append(FederationTarget(
+            cluster=_dns_label(f"{at}.cluster", str(entry.get("cluster", ""))),
+            region=_dns_label(f"{at}.region", str(entry.get("region", ""))),
+            endpoint=endpoint, scheme=scheme))
+    return tuple(out)
+
+
+def _federation(get: Callable[[str], Any], role: "Role", region: str) -> FederationSettings:
+    exposure = _enum("federationExposure", Exposure, get("federationExposure"))
+    host = get("federationHost")
+    if host and not re.match(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", host):
+        raise _bad("federationHost", "a DNS name", host)
+    if exposure is Exposure.INGRESS and not host:
+        raise SettingsError("federationHost", "required for ingress exposure, got ''")
+    ranges = get("federationSourceRanges")
+    for cidr in ranges:
+        if not _CIDR.match(cidr):
+            raise _bad("federationSourceRanges", "CIDRs like 10.0.0.0/8", cidr)
+    if exposure is Exposure.INTERNAL_LB and not ranges:
+        raise SettingsError("federationSourceRanges",
+                            "required for internal-lb exposure (never open to every address), got []")
+    port = get("federationPort")
+    if not 0 < port < 65536:
+        raise _bad("federationPort", "a port number", port)
+    stacks, targets = get("federationStacks"), _federation_targets(get("federationTargets"))
+    if role is not Role.GLOBAL and (stacks or targets):
+        raise SettingsError("federationStacks" if stacks else "federationTargets",
+                            f"only a global stack federates, this one is {role}")
+    if role is Role.GLOBAL and not (stacks or targets):
+        raise SettingsError("federationStacks", "a global stack needs regional stacks or targets, got []")
+    return FederationSettings(
+        exposure=exposure, host=host or f"prometheus-{region}", port=port, source_ranges=tuple(ranges),
+        stacks=tuple(stacks), targets=targets,
+        interval=_duration("federationInterval", get("federationInterval")))
+
+
+@dataclass(frozen=True)
 class GrafanaSettings:
     enabled: bool
     persistence_size: str
@@ -351,6 +503,9 @@ class StackSettings:
     remote_write: tuple[RemoteWriteTarget, ...]
     grafana: GrafanaSettings
     alertmanager: AlertmanagerSettings
+    mesh: MeshSettings
+    rules: RuleSettings
+    federation: "FederationSettings | None" = None
     secrets_set: frozenset[str] = frozenset()
 
     @property
@@ -397,6 +552,24 @@ def _string_map(key: str, value: Any) -> dict[str, str]:
         if not isinstance(v, str):
             raise _bad(f"{key}.{k}", "a string", v)
     return dict(sorted(value.items()))
+
+
+def _label_key(key: str, value: str) -> str:
+    if not _K8S_LABEL_KEY.match(value) or len(value.rpartition("/")[2]) > 63:
+        raise _bad(key, "a Kubernetes label key like app.kubernetes.io/name", value)
+    return value
+
+
+def _label_selector(key: str, value: Any) -> dict[str, str]:
+    """A non-empty matchLabels map: an empty one would select every Service or pod."""
+    labels = _string_map(key, value)
+    if not labels:
+        raise _bad(key, "at least one label", value)
+    for name, label_value in labels.items():
+        _label_key(f"{key}.{name}", name)
+        if not _K8S_LABEL_VALUE.match(label_value):
+            raise _bad(f"{key}.{name}", "a Kubernetes label value", label_value)
+    return labels
 
 
 def _queue(key: str, raw: Any) -> QueueSettings:
@@ -455,6 +628,92 @@ def _remote_write(raw: Any) -> tuple[RemoteWriteTarget, ...]:
     return tuple(targets)
 
 
+_RECORD_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_ALERT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_CUSTOM_RULE_KEYS = ("record", "alert", "expr", "for", "labels", "annotations")
+_SEVERITIES = (c.SEVERITY_CRITICAL, c.SEVERITY_WARNING)
+
+
+def _custom_rules(raw: Any) -> tuple[RecordingRule | AlertingRule, ...]:
+    """The customRules setting as typed rules, every expression parsed now.
+
+    A rule Prometheus would not load (bad PromQL, a bad or duplicate name) or an
+    alert without what every alert carries (severity, summary, description)
+    stops the program here, with the rule's position and name, before anything
+    is deployed. Alerts without a severity label are warnings.
+    """
+    if not isinstance(raw, list):
+        raise _bad("customRules", "a list of rules", raw)
+    rules: list[RecordingRule | AlertingRule] = []
+    taken = set(c.RECORDING_RULES) | set(c.ALERTS)
+    for i, entry in enumerate(raw):
+        at = f"customRules[{i}]"
+        if not isinstance(entry, dict):
+            raise _bad(at, "a mapping with 'record' or 'alert', and 'expr'", entry)
+        for k in entry:
+            if k not in _CUSTOM_RULE_KEYS:
+                raise _unknown(f"{at}.{k}", [f"{at}.{r}" for r in _CUSTOM_RULE_KEYS])
+        is_alert = "alert" in entry
+        if is_alert == ("record" in entry):
+            raise SettingsError(at, f"needs exactly one of 'record' and 'alert', got {sorted(entry)}")
+        kind = "alert" if is_alert else "record"
+        name = entry[kind]
+        if not isinstance(name, str) or not (_ALERT_NAME if is_alert else _RECORD_NAME).match(name):
+            raise _bad(f"{at}.{kind}", "an alert name like AgentSlow" if is_alert
+                       else "a metric name like mcp_mesh:my_ratio", name)
+        if name in taken:
+            raise SettingsError(f"{at}.{kind}", f"rule {name!r} is already defined")
+        taken.add(name)
+        expr = entry.get("expr")
+        if not isinstance(expr, str) or not expr.strip():
+            raise _bad(f"{at}.expr", f"the PromQL expression of rule {name!r}", expr)
+        labels = _string_map(f"{at}.labels", entry.get("labels", {}))
+        for label in labels:
+            if not _LABEL_NAME.match(label):
+                raise _bad(f"{at}.labels", f"Prometheus label names in rule {name!r}", label)
+        try:
+            if not is_alert:
+                if "for" in entry or "annotations" in entry:
+                    raise SettingsError(at, f"recording rule {name!r} takes no 'for' or 'annotations'")
+                rules.append(RecordingRule(record=name, expr=expr, labels=labels))
+                continue
+            annotations = _string_map(f"{at}.annotations", entry.get("annotations", {}))
+            for required in (c.ANNOTATION_SUMMARY, c.ANNOTATION_DESCRIPTION):
+                if not annotations.get(required, "").strip():
+                    raise SettingsError(f"{at}.annotations", f"alert {name!r} needs a {required!r} annotation")
+            for key, text in annotations.items():
+                if "{%" in text:
+                    raise SettingsError(f"{at}.annotations.{key}",
+                                        f"alert {name!r}: Jinja markup ('{{%') is not a Prometheus template")
+            labels.setdefault(c.LABEL_SEVERITY, c.SEVERITY_WARNING)
+            if labels[c.LABEL_SEVERITY] not in _SEVERITIES:
+                raise _bad(f"{at}.labels.{c.LABEL_SEVERITY}", " or ".join(_SEVERITIES), labels[c.LABEL_SEVERITY])
+            for_ = _duration(f"{at}.for", str(entry["for"])) if "for" in entry else None
+            rules.append(AlertingRule(alert=name, expr=expr, for_=for_, labels=labels, annotations=annotations))
+        except InvalidResource as err:
+            raise SettingsError(at, str(err)) from None
+    return tuple(rules)
+
+
+def _rule_settings(get: Callable[[str], Any]) -> RuleSettings:
+    url = get("runbookBaseUrl")
+    if not _URL.match(url) or "#" in url:
+        raise _bad("runbookBaseUrl", "an http:// or https:// URL without a #fragment", url)
+    percent = get("prometheusMemoryAlertPercent")
+    if not 0 < percent <= 100:
+        raise _bad("prometheusMemoryAlertPercent", "a percentage from 1 to 100", percent)
+    return RuleSettings(
+        runbook_base_url=url,
+        slo_latency_seconds=float(duration_seconds(_duration("sloLatencyThreshold", get("sloLatencyThreshold")))),
+        registry_latency_seconds=float(duration_seconds(
+            _duration("registryLatencyThreshold", get("registryLatencyThreshold")))),
+        remote_write_max_lag_seconds=float(duration_seconds(
+            _duration("remoteWriteMaxLag", get("remoteWriteMaxLag")))),
+        memory_alert_ratio=percent / 100,
+        custom=_custom_rules(get("customRules")),
+    )
+
+
 def required_secrets(settings: StackSettings) -> list[str]:
     """Secret settings this stack cannot be deployed without."""
     keys = []
@@ -462,6 +721,8 @@ def required_secrets(settings: StackSettings) -> list[str]:
         keys.append(c.SECRET_SLACK_WEBHOOK)
     if any(t.basic_auth for t in settings.remote_write):
         keys.append(c.SECRET_REMOTE_WRITE_CREDENTIALS)
+    if settings.federation and settings.federation.exposure is Exposure.INGRESS:
+        keys.append(c.SECRET_FEDERATION_BASIC_AUTH)
     return keys
 
 
@@ -508,8 +769,9 @@ def load_settings(stack: str, config: Mapping[str, Any], secrets_set=frozenset()
     charts = ChartVersions(
         kube_prometheus_stack=get("kubePrometheusStackVersion"),
         prometheus_operator_crds=get("prometheusOperatorCrdsVersion"),
+        blackbox_exporter=get("blackboxExporterVersion"),
     )
-    for key in ("kubePrometheusStackVersion", "prometheusOperatorCrdsVersion"):
+    for key in ("kubePrometheusStackVersion", "prometheusOperatorCrdsVersion", "blackboxExporterVersion"):
         if not _SEMVER.match(get(key)):
             raise _bad(key, "a chart version like 1.2.3", get(key))
 
@@ -598,6 +860,18 @@ def load_settings(stack: str, config: Mapping[str, Any], secrets_set=frozenset()
             admin_user=get("grafanaAdminUser") or "admin",
         ),
         alertmanager=alertmanager,
+        mesh=MeshSettings(
+            namespace=_dns_label("meshNamespace", get("meshNamespace")),
+            agent_selector=_label_selector("agentSelector", get("agentSelector")),
+            agent_name_label=_label_key("agentNameLabel", get("agentNameLabel")),
+            registry_selector=_label_selector("registrySelector", get("registrySelector")),
+            registry_service=_dns_label("registryServiceName", get("registryServiceName")),
+            registry_serves_metrics=get("registryServesMetrics"),
+            blackbox_exporter=get("blackboxExporterEnabled"),
+            kubernetes_sd_jobs=get("kubernetesSdJobs"),
+        ),
+        rules=_rule_settings(get),
+        federation=_federation(get, role, region),
         secrets_set=frozenset(secrets_set),
     )
     if check_secrets:

@@ -12,7 +12,9 @@ from typing import Any
 import yaml
 
 from monitoring import conventions as c
-from monitoring.settings import StackSettings, load_settings
+from monitoring.federation import is_global, regional_endpoint
+from monitoring.plan import StackPlan, build_plan
+from monitoring.settings import FederationTarget, StackSettings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,3 +52,26 @@ def load_stack(stack: str, root: Path = PROJECT_ROOT) -> StackSettings:
     """
     plain, secrets = read_stack_config(stack, root)
     return load_settings(stack, plain, secrets)
+
+
+def repo_federation_sources(settings: StackSettings, root: Path = PROJECT_ROOT) -> list[FederationTarget]:
+    """The Prometheus servers a global stack federates, as the stack files say.
+
+    The Pulumi program reads the same facts from the regional stacks' outputs;
+    only an internal load balancer's address is unknown until it exists, and
+    is shown as ``<cluster>.internal-lb.pending``.
+    """
+    sources = list(settings.federation.targets)
+    for name in settings.federation.stacks:
+        regional = load_stack(name, root)
+        exported = regional_endpoint(regional)
+        endpoint = exported.endpoint or f"{regional.cluster}.internal-lb.pending:{regional.federation.port}"
+        sources.append(FederationTarget(regional.cluster, regional.region, endpoint, exported.scheme))
+    return sources
+
+
+def plan_stack(stack: str, root: Path = PROJECT_ROOT) -> StackPlan:
+    """The full plan of a stack file, federation sources included."""
+    settings = load_stack(stack, root)
+    sources = repo_federation_sources(settings, root) if is_global(settings) else None
+    return build_plan(settings, sources)

@@ -49,6 +49,7 @@ class Run:
     registrations: list[Registration] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)  # stack exports, resolved
     secret_outputs: dict[str, bool] = field(default_factory=dict)
+    references: list[str] = field(default_factory=list)  # stacks read with StackReference
 
     def by_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
@@ -88,7 +89,19 @@ def without_secrets(value: Any) -> Any:
 
 
 class _Mocks(pulumi.runtime.Mocks):
+    def __init__(self, stack_outputs: dict[str, dict[str, Any]], secret_outputs: dict[str, list[str]]):
+        self.stack_outputs = stack_outputs
+        self.secret_outputs = secret_outputs
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        if args.typ == "pulumi:pulumi:StackReference":
+            # A reference to another stack of this project: serve that stack's outputs.
+            stack = args.inputs["name"].rsplit("/", 1)[-1]
+            return [args.inputs["name"], {
+                "name": args.inputs["name"],
+                "outputs": self.stack_outputs[stack],
+                "secretOutputNames": self.secret_outputs.get(stack, []),
+            }]
         outputs = dict(args.inputs)
         if args.typ == "random:index/randomPassword:RandomPassword":
             outputs["result"] = GENERATED_PASSWORD
@@ -101,9 +114,14 @@ class _Mocks(pulumi.runtime.Mocks):
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
-    def __init__(self, run: Run):
-        super().__init__(_Mocks())
+    def __init__(self, run: Run, mocks: _Mocks):
+        super().__init__(mocks)
         self.run = run
+
+    def ReadResource(self, request):
+        response = super().ReadResource(request)
+        self.run.references.append(request.properties["name"] if "name" in request.properties else request.name)
+        return response
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
@@ -121,13 +139,32 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+def regional_outputs(stack: str) -> dict[str, Any]:
+    """What a regional stack of this repository exports, as its stack file says."""
+    from monitoring.federation import regional_endpoint
+    from monitoring.stacks import load_stack
+
+    settings = load_stack(stack)
+    exported = regional_endpoint(settings)
+    return {"cluster": settings.cluster, "region": settings.region,
+            "federationEndpoint": exported.endpoint, "federationScheme": exported.scheme,
+            "federationAuthSecretName": exported.auth_secret_name}
+
+
 def run_program(stack: str, config: dict[str, Any], secrets: dict[str, Any] | None = None,
-                run: Run | None = None) -> Run:
+                run: Run | None = None, stack_outputs: dict[str, dict[str, Any]] | None = None,
+                secret_outputs: dict[str, list[str]] | None = None) -> Run:
     """Run ``__main__.py`` for ``stack`` with the given config (as the engine passes it).
 
     Registrations are recorded into ``run`` (a new one unless given), so a
     caller can inspect what was registered even when the program fails.
+    Stack references are served ``stack_outputs`` (by default, what the
+    repository's regional stack files export), with ``secret_outputs`` marked secret.
     """
+    if stack_outputs is None:
+        from monitoring.stacks import stack_names
+
+        stack_outputs = {name: regional_outputs(name) for name in stack_names() if name.startswith("prod-")}
     secrets = secrets or {}
     run = run if run is not None else Run()
     engine_config = {}
@@ -139,11 +176,17 @@ def run_program(stack: str, config: dict[str, Any], secrets: dict[str, Any] | No
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     pulumi.runtime.settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(None, project=c.PROJECT_NAME, stack=stack, preview=False,
-                             monitor=_RecordingMonitor(run))
+    # A previous run that failed part-way leaves its RPCs behind; forget them.
+    pulumi.runtime.settings._get_rpc_manager().clear()
+    pulumi.runtime.set_mocks(None, project=c.PROJECT_NAME, stack=stack, preview=False, organization="acme",
+                             monitor=_RecordingMonitor(run, _Mocks(stack_outputs, secret_outputs or {})))
     try:
-        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
-        loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
+        try:
+            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        finally:
+            # Drain what was started even when the program failed, so that no
+            # half-finished registration leaks into the next run.
+            loop.run_until_complete(pulumi.runtime.stack.wait_for_rpcs())
         for name, value in pulumi.runtime.get_root_resource().outputs.items():
             output = pulumi.Output.from_input(value)
             run.outputs[name] = loop.run_until_complete(output.future())

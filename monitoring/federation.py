@@ -1,0 +1,210 @@
+"""Multi-region federation: how regional Prometheus servers are reached, and
+the global stack's federation job.
+
+A regional stack exposes its Prometheus to the global cluster in one of three
+ways (setting ``federationExposure``):
+
+- ``service-name`` (default): the guide's ``prometheus-<region>:9090`` names,
+  resolved by whatever joins the clusters' networks (a mesh, DNS forwarding);
+  nothing is created;
+- ``internal-lb``: a LoadBalancer Service marked internal and restricted to
+  ``federationSourceRanges``; its address is known once the cloud created it;
+- ``ingress``: an HTTPS Ingress behind basic auth (never anonymous).
+
+The global stack reads each regional stack's exports (cluster, region,
+endpoint, scheme) and federates them with one typed ScrapeConfig.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from monitoring import conventions as c
+from monitoring.resources import AlertingRule, Metadata, PrometheusRule, RelabelAction, RelabelConfig, RuleGroup
+from monitoring.scrape import ScrapeConfig, StaticConfig
+from monitoring.settings import Exposure, FederationTarget, Role, StackSettings
+
+# The operator labels every sample of a replica with its pod name under this
+# label (prometheusSpec.replicaExternalLabelName's default).
+REPLICA_LABEL = "prometheus_replica"
+SOURCE_CLUSTER_LABEL = "source_cluster"
+SCHEME_LABEL = "__scheme__"
+HTTPS_PORT = 443
+INGRESS_CLASS = "nginx"
+# Label key/value by which the exposure Service selects the stack's Prometheus pods.
+PROMETHEUS_POD_SELECTOR = {"app.kubernetes.io/name": "prometheus"}
+INTERNAL_LB_ANNOTATIONS = {
+    # AWS load balancer controller / in-tree provider: keep the balancer private.
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+}
+
+
+@dataclass(frozen=True)
+class FederationEndpoint:
+    """What a regional stack exports for the global stack."""
+
+    endpoint: str | None  # host:port; None until the load balancer exists
+    scheme: str
+    auth_secret_name: str  # "" when the endpoint needs no credentials
+
+
+def exposure_service_name(settings: StackSettings) -> str:
+    return f"{settings.release_name}-federation"
+
+
+def htpasswd_secret_name(settings: StackSettings) -> str:
+    return f"{settings.release_name}-federation-htpasswd"
+
+
+def federation_auth_secret_name(settings: StackSettings) -> str:
+    """The Secret holding the credentials a federator presents (global side)."""
+    return f"{settings.release_name}-federation-auth"
+
+
+def htpasswd_line(username: str, password: str) -> str:
+    """An htpasswd entry ({SHA} scheme, which ingress-nginx's basic auth accepts)."""
+    digest = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
+    return f"{username}:{{SHA}}{digest}"
+
+
+def regional_endpoint(settings: StackSettings) -> FederationEndpoint:
+    fed = settings.federation
+    if fed.exposure is Exposure.INGRESS:
+        return FederationEndpoint(f"{fed.host}:{HTTPS_PORT}", "https", htpasswd_secret_name(settings))
+    if fed.exposure is Exposure.INTERNAL_LB:
+        return FederationEndpoint(None, "http", "")
+    return FederationEndpoint(f"{fed.host}:{fed.port}", "http", "")
+
+
+def exposure_manifests(settings: StackSettings) -> list[dict[str, Any]]:
+    """The Service or Ingress that exposes a regional Prometheus, if any."""
+    fed = settings.federation
+    meta = {"name": exposure_service_name(settings), "namespace": settings.namespace,
+            "labels": dict(c.COMMON_LABELS)}
+    backend_service = c.prometheus_service_name(settings.release_name)
+    if fed.exposure is Exposure.INTERNAL_LB:
+        return [{
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {**meta, "annotations": dict(INTERNAL_LB_ANNOTATIONS)},
+            "spec": {
+                "type": "LoadBalancer",
+                "loadBalancerSourceRanges": list(fed.source_ranges),
+                "selector": {**PROMETHEUS_POD_SELECTOR, "operator.prometheus.io/name": backend_service},
+                "ports": [{"name": "http-web", "port": fed.port, "targetPort": c.PROMETHEUS_PORT}],
+            },
+        }]
+    if fed.exposure is Exposure.INGRESS:
+        return [{
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {**meta, "annotations": {
+                "nginx.ingress.kubernetes.io/auth-type": "basic",
+                "nginx.ingress.kubernetes.io/auth-secret": htpasswd_secret_name(settings),
+                "nginx.ingress.kubernetes.io/auth-realm": "federation",
+            }},
+            "spec": {
+                "ingressClassName": INGRESS_CLASS,
+                "tls": [{"hosts": [fed.host], "secretName": f"{settings.release_name}-federation-tls"}],
+                "rules": [{"host": fed.host, "http": {"paths": [{
+                    "path": "/federate", "pathType": "Exact",
+                    "backend": {"service": {"name": backend_service, "port": {"number": c.PROMETHEUS_PORT}}},
+                }]}}],
+            },
+        }]
+    return []
+
+
+# --------------------------------------------------------------------------
+# The global side
+# --------------------------------------------------------------------------
+
+def match_selectors(recording_rules: Iterable[str]) -> tuple[str, ...]:
+    """``match[]`` of the federation job: the program's own recording rules,
+    plus the guide's mesh ``up`` series and ``prometheus_build_info``."""
+    return (*sorted(set(recording_rules)), f'up{{job=~"{c.JOB_PREFIX}.*"}}', "prometheus_build_info")
+
+
+def federation_scrape_config(settings: StackSettings, sources: Iterable[FederationTarget],
+                             recording_rules: Iterable[str]) -> ScrapeConfig:
+    """The global stack's ``/federate`` job over every regional source.
+
+    ``honor_labels`` keeps each region's own ``cluster`` and ``region`` external
+    labels. ``source_cluster`` names the Prometheus a series came through (the
+    guide's relabeling, set here per target rather than parsed out of the
+    address, so it works for any endpoint). A regional Prometheus with several
+    replicas is reached through one Service that answers from either replica;
+    each replica adds its own ``prometheus_replica`` label, so the same series
+    would arrive twice under two label sets and every global ``sum`` would
+    count it twice. Dropping that label merges them back into one series.
+    """
+    static = tuple(
+        StaticConfig(targets=(s.endpoint,), labels={
+            SOURCE_CLUSTER_LABEL: s.cluster,
+            **({SCHEME_LABEL: s.scheme} if s.scheme != "http" else {}),
+        })
+        for s in sorted(sources, key=lambda s: s.cluster)
+    )
+    basic_auth = None
+    if c.SECRET_FEDERATION_BASIC_AUTH in settings.secrets_set:
+        name = federation_auth_secret_name(settings)
+        basic_auth = {"username": {"name": name, "key": c.REMOTE_WRITE_USERNAME_KEY},
+                      "password": {"name": name, "key": c.REMOTE_WRITE_PASSWORD_KEY}}
+    return ScrapeConfig(
+        metadata=Metadata(c.JOB_FEDERATE, settings.namespace, c.selector_labels(settings.release_name)),
+        job_name=c.JOB_FEDERATE,
+        static_configs=static,
+        metrics_path="/federate",
+        params={"match[]": match_selectors(recording_rules)},
+        scrape_interval=settings.federation.interval,
+        honor_labels=True,
+        basic_auth=basic_auth,
+        metric_relabelings=(
+            RelabelConfig("drop the replica label", action=RelabelAction.LABELDROP, regex=REPLICA_LABEL),
+        ),
+    )
+
+
+def federation_rules(settings: StackSettings) -> PrometheusRule:
+    """Alerts of the global stack about the regions it federates."""
+    job = f'job="{c.JOB_FEDERATE}"'
+    rules = (
+        AlertingRule(
+            alert=c.ALERT_REGION_NOT_FEDERATING,
+            expr=f"up{{{job}}} == 0",
+            for_="5m",
+            labels={"severity": "critical"},
+            annotations={
+                "summary": "A region is not federating",
+                "description": "The global Prometheus cannot scrape /federate of {{ $labels.source_cluster }} "
+                               "({{ $labels.instance }}) for 5 minutes: that region's aggregates are missing "
+                               "from global views and alerts.",
+            },
+        ),
+        AlertingRule(
+            alert=c.ALERT_REGION_AGGREGATES_STALE,
+            # Federation answers, but brings no mcp_mesh: series from that region.
+            expr=(f"group by ({SOURCE_CLUSTER_LABEL}, instance) (up{{{job}}} == 1) "
+                  f"unless on ({SOURCE_CLUSTER_LABEL}) "
+                  f'group by ({SOURCE_CLUSTER_LABEL}) ({{__name__=~"{c.AGGREGATED_SERIES_REGEX}"}})'),
+            for_="10m",
+            labels={"severity": "warning"},
+            annotations={
+                "summary": "A region's aggregates are stale",
+                "description": "{{ $labels.source_cluster }} answers /federate but has sent no mcp_mesh: "
+                               "series for 10 minutes: its recording rules or its scrapes have stopped.",
+            },
+        ),
+    )
+    return PrometheusRule(
+        Metadata("mcp-mesh-federation", settings.namespace, c.selector_labels(settings.release_name)),
+        (RuleGroup(c.GROUP_FEDERATION, rules, interval="30s"),),
+    )
+
+
+def is_global(settings: StackSettings) -> bool:
+    return settings.role is Role.GLOBAL

@@ -1,0 +1,434 @@
+"""The stack's PrometheusRules, as data built from its settings.
+
+One PrometheusRule per rule group, in the monitoring namespace and labelled by
+the selector contract (:func:`conventions.selector_labels`), so the stack's
+Prometheus loads every one of them:
+
+- ``mcp_mesh.rules``: per-agent aggregates under the guide's names, which the
+  dashboards and federation read, and the registry health score;
+- ``mcp_mesh.slo``: the availability and latency SLO indicators;
+- ``mcp_mesh.health``: alerts on the mesh's targets (down, unobserved, silent);
+- ``prometheus.health``: alerts on Prometheus itself (memory, remote write,
+  rule evaluation);
+- ``mcp_mesh.custom``: the stack's ``customRules``, when it has any.
+
+A global stack monitors no mesh of its own (it federates the regional
+aggregates), so it gets only ``prometheus.health`` and its custom rules: the
+mesh groups would record nothing there, and their "no data" alerts would fire
+forever.
+
+Semantics the guide leaves undefined, fixed here and proven by the promtool
+tests in ``tests/promtool/``:
+
+- **Ratios exist only where their denominator is positive.** An idle agent
+  (request counter present but flat over the rate window) has a request rate
+  of 0 and *no* error-rate, p95 or SLO series. 0/0 is NaN in PromQL, and NaN
+  poisons everything built on it: the guide's ``p95 < bool 1.0`` is 0 for NaN,
+  so its latency SLO calls every idle agent slow.
+- **No error series means no errors.** prometheus_client creates a label child
+  on first use, so ``status="error"`` appears only with an agent's first error;
+  until then its error rate is 0, not missing.
+- **The registry health score always has a value** where the registry is
+  observed (blackbox probe of ``/health``, or ``up`` when the registry serves
+  metrics), also with zero traffic: the guide's version multiplies and adds
+  vectors whose label sets differ (so it is always empty) and filters with
+  ``< 0.5`` where it means ``< bool 0.5``. See :func:`registry_health_score`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any, Iterable
+
+from monitoring import conventions as c
+from monitoring.resources import AlertingRule, Metadata, PrometheusRule, RecordingRule, Rule, RuleGroup
+from monitoring.settings import Role, StackSettings, quantity_value
+
+# The guide's rate window for every per-agent rate.
+RATE_WINDOW = "5m"
+P95 = 0.95
+# The per-agent aggregation of every mesh recording rule.
+AGENT_LABELS = (c.LABEL_AGENT, c.LABEL_NAMESPACE)
+# Prometheus' own names: the histogram bucket bound label and its last bucket.
+_LE = "le"
+_INF = "+Inf"
+# Prometheus' self-monitoring series.
+_UP = "up"
+_PROBE_SUCCESS = "probe_success"
+_SAMPLES_SCRAPED = "scrape_samples_post_metric_relabeling"
+_RSS = "process_resident_memory_bytes"
+_RW_FAILED = "prometheus_remote_storage_samples_failed_total"
+_RW_HIGHEST_TS = "prometheus_remote_storage_highest_timestamp_in_seconds"
+_RW_SENT_TS = "prometheus_remote_storage_queue_highest_sent_timestamp_seconds"
+_RW_QUEUE_LABELS = ("remote_name", "url")
+_RULE_FAILURES = "prometheus_rule_evaluation_failures_total"
+
+# The guide's health score is (up*100 + (1-error_rate)*50 + fast*50) / 2: half
+# for availability, a quarter each for errors and latency.
+_AVAILABILITY_POINTS = 50
+_ERROR_POINTS = 25
+_LATENCY_POINTS = 25
+
+# How long a condition must hold before its alert fires.
+_FOR_TARGET_DOWN = "5m"  # the guide's
+_FOR_HIGH_MEMORY = "15m"  # the guide's
+_FOR_NO_DATA = "10m"
+_FOR_EMPTY_SCRAPE = "15m"
+_FOR_REMOTE_WRITE = "15m"
+_FOR_RULE_FAILURES = "15m"
+
+
+# --------------------------------------------------------------------------
+# PromQL pieces (small functions, so every expression is assembled from the
+# same selectors and no threshold or name is typed twice)
+# --------------------------------------------------------------------------
+
+def _number(value: float) -> str:
+    """A PromQL number literal: integers without exponent, other values as Python prints them."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _selector(metric: str, **matchers: str) -> str:
+    if not matchers:
+        return metric
+    inner = ", ".join(f"{label}={json.dumps(value)}" for label, value in matchers.items())
+    return f"{metric}{{{inner}}}"
+
+
+def _regex_selector(metric: str, label: str, values: Iterable[str]) -> str:
+    return f"{metric}{{{label}=~{json.dumps('|'.join(values))}}}"
+
+
+def _labels(labels: Iterable[str]) -> str:
+    return ", ".join(labels)
+
+
+def _sum_by(labels: Iterable[str], inner: str) -> str:
+    return f"sum by ({_labels(labels)}) ({inner})"
+
+
+def _on(labels: Iterable[str] = ()) -> str:
+    return f"on ({_labels(labels)})"
+
+
+def _rate(selector: str) -> str:
+    return f"rate({selector}[{RATE_WINDOW}])"
+
+
+def _indent(expr: str) -> str:
+    return "\n".join("  " + line for line in expr.splitlines())
+
+
+def _or_default(expr: str, default: float) -> str:
+    """``expr``, or a label-less ``default`` when it has no series (keeps a score from vanishing)."""
+    return f"({expr} or {_on()} vector({_number(default)}))"
+
+
+# --------------------------------------------------------------------------
+# Per-agent expressions
+# --------------------------------------------------------------------------
+
+def request_rate() -> str:
+    return _sum_by(AGENT_LABELS, _rate(c.REQUESTS_TOTAL))
+
+
+def error_ratio() -> str:
+    """Errors per request, only for agents with traffic.
+
+    The numerator defaults to 0 for agents whose counter has no error child yet;
+    the denominator keeps only agents with a positive request rate, so an idle
+    agent yields no series instead of 0/0 = NaN. Both sides are aggregated to
+    (agent, namespace) before dividing, so no ``ignoring(status) group_left``
+    is needed (the guide's has nothing left to ignore).
+    """
+    errors = _sum_by(AGENT_LABELS, _rate(_selector(c.REQUESTS_TOTAL, **{c.LABEL_STATUS: c.STATUS_ERROR})))
+    return (
+        f"(\n  {errors}\n  or {_on(AGENT_LABELS)}\n  0 * {request_rate()}\n)\n"
+        f"/ {_on(AGENT_LABELS)}\n({request_rate()} > 0)"
+    )
+
+
+def request_duration_p95() -> str:
+    """p95 request duration, only for agents that served requests in the window.
+
+    ``histogram_quantile`` over buckets whose rates are all 0 is NaN; the
+    buckets of idle agents are dropped first (the ``+Inf`` bucket counts every
+    request), so an idle agent has no p95 rather than NaN.
+    """
+    buckets = _sum_by((*AGENT_LABELS, _LE), _rate(c.REQUEST_DURATION_BUCKET))
+    observed = _sum_by(AGENT_LABELS, _rate(_selector(c.REQUEST_DURATION_BUCKET, **{_LE: _INF})))
+    return f"histogram_quantile({_number(P95)},\n  {buckets}\n  and {_on(AGENT_LABELS)}\n  ({observed} > 0)\n)"
+
+
+def connections() -> str:
+    return _sum_by(AGENT_LABELS, c.CONNECTIONS_ACTIVE)
+
+
+def slo_availability() -> str:
+    """Share of successful requests; like the error ratio, absent for idle agents."""
+    return f"1 - (\n{_indent(error_ratio())}\n)"
+
+
+def slo_latency(settings: StackSettings) -> str:
+    """1 while an agent's p95 is under the latency objective, else 0; absent for idle agents."""
+    return f"{request_duration_p95()} < bool {_number(settings.rules.slo_latency_seconds)}"
+
+
+# --------------------------------------------------------------------------
+# Registry
+# --------------------------------------------------------------------------
+
+def registry_availability_selector(settings: StackSettings) -> str | None:
+    """The series that say whether the registry answers, or None where nothing observes it.
+
+    Upstream's registry serves no /metrics, so by default its availability is
+    the blackbox probe of its /health; ``up`` of its own job only where the
+    stack says it serves metrics.
+    """
+    if settings.mesh.registry_serves_metrics:
+        return _selector(_UP, job=c.JOB_REGISTRY)
+    if settings.mesh.blackbox_exporter:
+        return _selector(_PROBE_SUCCESS, job=c.JOB_REGISTRY_PROBE)
+    return None
+
+
+def registry_health_score(settings: StackSettings, availability: str) -> str:
+    """0-100: availability gates the score; errors and latency lower it.
+
+    ``A * (50 + 25 * (1 - E) + 25 * L)`` with
+
+    - A: the share of registry probes (or targets) that succeed, 0 when none
+      report (no evidence the registry is up; MCPMeshRegistryNoData says why);
+    - E: the registry's error ratio, 0 when it has none (no traffic, or no
+      request metrics at all, which is upstream's case);
+    - L: 1 when its p95 is below ``registryLatencyThreshold``, else 0; 1 when
+      it has no p95.
+
+    Every term is aggregated to an empty label set before it is combined, so
+    the terms always match each other (the guide combined ``up{job=...}`` with
+    ``{agent="registry"}`` series: no common labels, always empty), and the
+    latency test uses ``< bool`` so a slow registry scores 0 points instead of
+    dropping the whole score. A down registry scores 0, not the guide's 50.
+    """
+    registry = {c.LABEL_AGENT: c.REGISTRY_AGENT}
+    a = _or_default(f"avg({availability})", 0)
+    e = _or_default(f"max({_selector(c.RECORD_ERROR_RATE, **registry)})", 0)
+    fast = (f"max({_selector(c.RECORD_REQUEST_DURATION_P95, **registry)}) "
+            f"< bool {_number(settings.rules.registry_latency_seconds)}")
+    latency = _or_default(fast, 1)
+    return (f"{a}\n* (\n    {_AVAILABILITY_POINTS}\n  + {_ERROR_POINTS} * (1 - {e})\n"
+            f"  + {_LATENCY_POINTS} * {latency}\n)")
+
+
+# --------------------------------------------------------------------------
+# Groups
+# --------------------------------------------------------------------------
+
+def _alert(name: str, expr: str, for_: str, severity: str, summary: str, description: str) -> AlertingRule:
+    return AlertingRule(
+        alert=name, expr=expr, for_=for_,
+        labels={c.LABEL_SEVERITY: severity},
+        annotations={c.ANNOTATION_SUMMARY: summary, c.ANNOTATION_DESCRIPTION: description},
+    )
+
+
+def mesh_rules_group(settings: StackSettings) -> RuleGroup:
+    rules: list[Rule] = [
+        RecordingRule(c.RECORD_REQUEST_RATE, request_rate()),
+        RecordingRule(c.RECORD_ERROR_RATE, error_ratio()),
+        RecordingRule(c.RECORD_REQUEST_DURATION_P95, request_duration_p95()),
+        RecordingRule(c.RECORD_CONNECTIONS, connections()),
+    ]
+    availability = registry_availability_selector(settings)
+    if availability is not None:
+        # After the error-rate and p95 rules: rules of a group run in order at
+        # one timestamp, so the score reads this evaluation's values.
+        rules.append(RecordingRule(c.RECORD_REGISTRY_HEALTH_SCORE, registry_health_score(settings, availability)))
+    return RuleGroup(c.GROUP_MESH_RULES, tuple(rules), interval=settings.prometheus.evaluation_interval)
+
+
+def mesh_slo_group(settings: StackSettings) -> RuleGroup:
+    return RuleGroup(c.GROUP_MESH_SLO, (
+        RecordingRule(c.RECORD_SLO_AVAILABILITY, slo_availability()),
+        RecordingRule(c.RECORD_SLO_LATENCY, slo_latency(settings)),
+    ), interval=settings.prometheus.evaluation_interval)
+
+
+def mesh_health_group(settings: StackSettings) -> RuleGroup:
+    agent_jobs = (c.JOB_AGENTS, c.JOB_AGENT_METRICS)
+    agent_samples = _regex_selector(_SAMPLES_SCRAPED, "job", agent_jobs)
+    rules: list[Rule] = [
+        _alert(c.ALERT_TARGET_DOWN,
+               f"{_regex_selector(_UP, 'job', [c.JOB_PREFIX + '.*'])} == 0",
+               _FOR_TARGET_DOWN, c.SEVERITY_CRITICAL,
+               "MCP Mesh target down",
+               f"Target {{{{ $labels.instance }}}} of job {{{{ $labels.job }}}} has not answered its scrapes "
+               f"for more than {_FOR_TARGET_DOWN}."),
+        # Every agent target together exposes nothing: no agent discovered (a
+        # selector that matches nothing, the guide's part-of label), all down,
+        # or every series dropped by relabeling.
+        _alert(c.ALERT_AGENTS_NO_DATA,
+               f"{_or_default(f'sum({agent_samples})', 0)} == 0",
+               _FOR_NO_DATA, c.SEVERITY_WARNING,
+               "No MCP Mesh agent is sending metrics",
+               f"Prometheus has stored no sample from the jobs {', '.join(agent_jobs)} "
+               f"for more than {_FOR_NO_DATA}."),
+        # A target that answers but exposes nothing (an agent started without
+        # its metrics, or relabeling that drops everything); a failing target
+        # is MCPMeshTargetDown's.
+        _alert(c.ALERT_AGENT_EMPTY_SCRAPE,
+               f"{agent_samples} == 0\nand\n{_regex_selector(_UP, 'job', agent_jobs)} == 1",
+               _FOR_EMPTY_SCRAPE, c.SEVERITY_WARNING,
+               "MCP Mesh agent target exposes no metrics",
+               f"Target {{{{ $labels.instance }}}} of job {{{{ $labels.job }}}} (pod {{{{ $labels.namespace }}}}/"
+               f"{{{{ $labels.pod }}}}) answers its scrapes but has exposed no sample for more than "
+               f"{_FOR_EMPTY_SCRAPE}."),
+    ]
+    availability = registry_availability_selector(settings)
+    if availability is not None and not settings.mesh.registry_serves_metrics:
+        # Where the registry serves metrics, MCPMeshTargetDown covers it.
+        rules.append(_alert(
+            c.ALERT_REGISTRY_DOWN, f"{availability} == 0", _FOR_TARGET_DOWN, c.SEVERITY_CRITICAL,
+            "MCP Mesh registry down",
+            f"The probe of {{{{ $labels.instance }}}} has failed for more than {_FOR_TARGET_DOWN}: "
+            "agents can neither register nor discover each other."))
+    if availability is not None:
+        rules.append(_alert(
+            c.ALERT_REGISTRY_NO_DATA, f"absent({availability})", _FOR_NO_DATA, c.SEVERITY_WARNING,
+            "MCP Mesh registry not observed",
+            f"No series of job {{{{ $labels.job }}}} for more than {_FOR_NO_DATA}: the registry's availability "
+            "is unknown and its health score counts it as down."))
+    return RuleGroup(c.GROUP_MESH_HEALTH, tuple(rules), interval=settings.prometheus.evaluation_interval)
+
+
+def prometheus_health_group(settings: StackSettings) -> RuleGroup:
+    limit = settings.prometheus.resources.memory_limit
+    ratio = settings.rules.memory_alert_ratio
+    # The guide compares the TSDB symbol table with the size of the blocks on
+    # disk, which says nothing about memory. What gets Prometheus OOM-killed is
+    # its memory against the container limit; the resident set of the
+    # Prometheus process (its own self-scrape, which the stack always has,
+    # unlike cAdvisor's container series) is compared with the limit this
+    # program sets on that container.
+    rss = _selector(_RSS, job=c.prometheus_service_name(settings.release_name), container=c.PROMETHEUS_CONTAINER)
+    # Newest sample appended minus newest sample sent, per queue: the
+    # appended timestamp has no queue labels, hence group_right.
+    lag = (f"max_over_time({_RW_HIGHEST_TS}[{RATE_WINDOW}])\n"
+           f"- ignoring ({_labels(_RW_QUEUE_LABELS)}) group_right\n"
+           f"max_over_time({_RW_SENT_TS}[{RATE_WINDOW}])")
+    max_lag = settings.rules.remote_write_max_lag_seconds
+    return RuleGroup(c.GROUP_PROMETHEUS_HEALTH, (
+        _alert(c.ALERT_PROMETHEUS_HIGH_MEMORY,
+               f"{rss} / {_number(quantity_value(limit))} > {_number(ratio)}",
+               _FOR_HIGH_MEMORY, c.SEVERITY_WARNING,
+               "Prometheus high memory usage",
+               f"Prometheus {{{{ $labels.namespace }}}}/{{{{ $labels.pod }}}} uses "
+               f"{{{{ $value | humanizePercentage }}}} of its {limit} memory limit "
+               f"(alerting above {_number(ratio * 100)}%)."),
+        _alert(c.ALERT_REMOTE_WRITE_FAILING,
+               f"rate({_RW_FAILED}[{RATE_WINDOW}]) > 0",
+               _FOR_REMOTE_WRITE, c.SEVERITY_CRITICAL,
+               "Prometheus remote write failing",
+               f"Prometheus {{{{ $labels.namespace }}}}/{{{{ $labels.pod }}}} has failed to send "
+               f"{{{{ $value | humanize }}}} samples/s to {{{{ $labels.remote_name }}}} ({{{{ $labels.url }}}}) "
+               f"for more than {_FOR_REMOTE_WRITE}; those samples are lost to the long-term store."),
+        _alert(c.ALERT_REMOTE_WRITE_BEHIND,
+               f"(\n{_indent(lag)}\n) > {_number(max_lag)}",
+               _FOR_REMOTE_WRITE, c.SEVERITY_WARNING,
+               "Prometheus remote write falling behind",
+               f"Prometheus {{{{ $labels.namespace }}}}/{{{{ $labels.pod }}}} is "
+               f"{{{{ $value | humanizeDuration }}}} behind in sending samples to {{{{ $labels.remote_name }}}} "
+               f"({{{{ $labels.url }}}}) and has been more than {_number(max_lag)}s behind "
+               f"for more than {_FOR_REMOTE_WRITE}."),
+        _alert(c.ALERT_RULE_EVALUATION_FAILURES,
+               f"increase({_RULE_FAILURES}[{RATE_WINDOW}]) > 0",
+               _FOR_RULE_FAILURES, c.SEVERITY_CRITICAL,
+               "Prometheus rule evaluations failing",
+               f"Prometheus {{{{ $labels.namespace }}}}/{{{{ $labels.pod }}}} failed "
+               f"{{{{ $value | humanize }}}} evaluations of rule group {{{{ $labels.rule_group }}}} in the last "
+               f"{RATE_WINDOW}, continuously for more than {_FOR_RULE_FAILURES}: recording rules, SLOs "
+               "and alerts of that group are missing."),
+    ), interval=settings.prometheus.evaluation_interval)
+
+
+def custom_group(settings: StackSettings) -> RuleGroup | None:
+    if not settings.rules.custom:
+        return None
+    return RuleGroup(c.GROUP_CUSTOM, tuple(settings.rules.custom), interval=settings.prometheus.evaluation_interval)
+
+
+def mesh_groups(settings: StackSettings) -> tuple[RuleGroup, ...]:
+    """The groups over the mesh's own series (what a cluster running the mesh records)."""
+    return mesh_rules_group(settings), mesh_slo_group(settings), mesh_health_group(settings)
+
+
+def with_runbook_urls(settings: StackSettings, resources: Iterable[Any]) -> tuple[Any, ...]:
+    """``resources`` with a ``runbook_url`` on every alert of every PrometheusRule among them.
+
+    The one place runbook links are added, whoever built the rule. An alert
+    of this program links to its section of docs/runbooks.md (anchor: its name
+    in lower case); an alert from ``customRules`` keeps its own runbook_url or
+    links to the section on custom alerts. Other resources pass unchanged.
+    """
+    base_url = settings.rules.runbook_base_url
+    custom = {r.alert for r in settings.rules.custom if isinstance(r, AlertingRule)}
+
+    def decorate(rule: Rule) -> Rule:
+        if not isinstance(rule, AlertingRule) or c.ANNOTATION_RUNBOOK_URL in rule.annotations:
+            return rule
+        anchor = c.RUNBOOK_CUSTOM_ANCHOR if rule.alert in custom else rule.alert.lower()
+        return replace(rule, annotations={**rule.annotations, c.ANNOTATION_RUNBOOK_URL: f"{base_url}#{anchor}"})
+
+    def visit(resource: Any) -> Any:
+        if not isinstance(resource, PrometheusRule):
+            return resource
+        groups = tuple(replace(g, rules=tuple(decorate(r) for r in g.rules)) for g in resource.groups)
+        return replace(resource, groups=groups)
+
+    return tuple(visit(r) for r in resources)
+
+
+def rule_groups(settings: StackSettings) -> tuple[RuleGroup, ...]:
+    """Every rule group the stack deploys (runbook URLs come with :func:`with_runbook_urls`)."""
+    groups: list[RuleGroup] = []
+    if settings.role is not Role.GLOBAL:
+        groups += mesh_groups(settings)
+    groups.append(prometheus_health_group(settings))
+    custom = custom_group(settings)
+    if custom is not None:
+        groups.append(custom)
+    return tuple(groups)
+
+
+def prometheus_rules(settings: StackSettings) -> tuple[PrometheusRule, ...]:
+    """One PrometheusRule per group, where the stack's Prometheus selects it."""
+    return tuple(
+        PrometheusRule(
+            metadata=Metadata(
+                name=c.rule_cr_name(group.name),
+                namespace=settings.namespace,
+                labels=c.selector_labels(settings.release_name),
+            ),
+            groups=(group,),
+        )
+        for group in rule_groups(settings)
+    )
+
+
+def recording_rule_names(settings: StackSettings) -> list[str]:
+    """Names of the series a cluster running the mesh records with these settings.
+
+    What federation's ``match[]`` and remote write keep. Independent of the
+    stack's role: a global stack federates what its regional stacks record.
+    """
+    groups = [*mesh_groups(settings)]
+    custom = custom_group(settings)
+    if custom is not None:
+        groups.append(custom)
+    names: list[str] = []
+    for group in groups:
+        for rule in group.rules:
+            if isinstance(rule, RecordingRule) and rule.record not in names:
+                names.append(rule.record)
+    return names

@@ -1,0 +1,575 @@
+"""What Prometheus scrapes in the mesh, as typed prometheus-operator resources.
+
+The CR types (:class:`ServiceMonitor`, :class:`PodMonitor`, :class:`Probe`,
+:class:`ScrapeConfig` and their parts) follow :mod:`monitoring.resources`:
+frozen dataclasses, snake_case fields, an explicit ``to_manifest()`` with the
+CRD's camelCase names, only the fields this program uses. Relabelings are
+:class:`~monitoring.resources.RelabelConfig`, so a bad regex fails at
+construction with the relabeling's name.
+
+:func:`mesh_scrape_resources` builds the monitors of one stack from its
+settings. Their defaults follow upstream MCP Mesh as deployed
+(``shared/reference/mcp-mesh-upstream.md``), not the guide:
+
+- the guide selects agents by ``app.kubernetes.io/part-of: mcp-mesh``, which no
+  upstream object carries, and names them by a pod label ``agent_name`` that
+  does not exist; upstream agents differ only in ``app.kubernetes.io/instance``;
+- the guide scrapes the registry's ``/metrics``, which upstream answers with
+  404: a target that is down forever. The registry is probed on ``/health``
+  through the blackbox exporter instead, and scraped only when a stack says
+  its registry serves metrics;
+- the request metrics exist only where an agent uses the instrumentation
+  library, which serves them on its own port inside the pod.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Mapping
+
+from monitoring import conventions as c
+from monitoring.resources import (
+    MONITORING_API_V1,
+    MONITORING_API_V1ALPHA1,
+    InvalidResource,
+    Metadata,
+    RelabelAction,
+    RelabelConfig,
+    _drop_empty,
+)
+from monitoring.settings import StackSettings
+
+# --------------------------------------------------------------------------
+# Labels Prometheus' kubernetes_sd gives a target (what relabelings read)
+# --------------------------------------------------------------------------
+META_NAMESPACE = "__meta_kubernetes_namespace"
+META_POD_NAME = "__meta_kubernetes_pod_name"
+META_SERVICE_NAME = "__meta_kubernetes_service_name"
+ADDRESS = "__address__"
+METRICS_PATH_LABEL = "__metrics_path__"
+METRIC_NAME = "__name__"
+JOB = "job"
+
+
+def meta_label(label_key: str) -> str:
+    """A Kubernetes label key as kubernetes_sd spells it inside a meta label name.
+
+    Every character outside ``[a-zA-Z0-9_]`` becomes ``_``:
+    ``app.kubernetes.io/instance`` -> ``app_kubernetes_io_instance``.
+    """
+    return re.sub(r"[^a-zA-Z0-9_]", "_", label_key)
+
+
+def pod_label(label_key: str) -> str:
+    return f"__meta_kubernetes_pod_label_{meta_label(label_key)}"
+
+
+def pod_annotation(annotation: str) -> str:
+    return f"__meta_kubernetes_pod_annotation_{meta_label(annotation)}"
+
+
+# --------------------------------------------------------------------------
+# Endpoints
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class _ScrapeEndpoint:
+    """What ServiceMonitor endpoints and PodMonitor endpoints share."""
+
+    path: str | None = None
+    interval: str | None = None
+    # Always emitted, so the choice is visible in every manifest.
+    honor_labels: bool = False
+    honor_timestamps: bool | None = None
+    relabelings: tuple[RelabelConfig, ...] = ()
+    metric_relabelings: tuple[RelabelConfig, ...] = ()
+
+    def _scrape_fields(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "interval": self.interval,
+            "honorLabels": self.honor_labels,
+            "honorTimestamps": self.honor_timestamps,
+            "relabelings": [r.to_manifest() for r in self.relabelings],
+            "metricRelabelings": [r.to_manifest() for r in self.metric_relabelings],
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Endpoint(_ScrapeEndpoint):
+    """A ServiceMonitor endpoint: one named Service port."""
+
+    port: str
+
+    def to_manifest(self) -> dict[str, Any]:
+        return _drop_empty({"port": self.port, **self._scrape_fields()})
+
+
+@dataclass(frozen=True, kw_only=True)
+class PodMetricsEndpoint(_ScrapeEndpoint):
+    """A PodMonitor endpoint: a container port, by name or by number."""
+
+    port: str | None = None
+    port_number: int | None = None
+
+    def __post_init__(self):
+        if (self.port is None) == (self.port_number is None):
+            raise InvalidResource("pod metrics endpoint: set exactly one of port and port_number")
+        if self.port_number is not None and not 1 <= self.port_number <= 65535:
+            raise InvalidResource(f"pod metrics endpoint: port number out of range, got {self.port_number}")
+
+    def to_manifest(self) -> dict[str, Any]:
+        return _drop_empty({"port": self.port, "portNumber": self.port_number, **self._scrape_fields()})
+
+
+# --------------------------------------------------------------------------
+# Monitors, probes, scrape configs
+# --------------------------------------------------------------------------
+
+def _selector(labels: Mapping[str, str]) -> dict[str, Any]:
+    return {"matchLabels": dict(sorted(labels.items()))}
+
+
+def _namespace_selector(namespaces: tuple[str, ...]) -> dict[str, Any]:
+    return {"matchNames": list(namespaces)}
+
+
+def _require(owner: str, what: str, items: tuple) -> None:
+    if not items:
+        raise InvalidResource(f"{owner}: needs at least one {what}")
+
+
+@dataclass(frozen=True)
+class ServiceMonitor:
+    metadata: Metadata
+    selector: Mapping[str, str]
+    namespaces: tuple[str, ...]
+    endpoints: tuple[Endpoint, ...]
+
+    api_version = MONITORING_API_V1
+    kind = "ServiceMonitor"
+
+    def __post_init__(self):
+        _require(f"ServiceMonitor {self.name!r}", "endpoint", self.endpoints)
+        _require(f"ServiceMonitor {self.name!r}", "selector label", tuple(self.selector))
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    def spec(self) -> dict[str, Any]:
+        return {
+            "selector": _selector(self.selector),
+            "namespaceSelector": _namespace_selector(self.namespaces),
+            "endpoints": [e.to_manifest() for e in self.endpoints],
+        }
+
+    def to_manifest(self) -> dict[str, Any]:
+        return {"apiVersion": self.api_version, "kind": self.kind,
+                "metadata": self.metadata.to_manifest(), "spec": self.spec()}
+
+
+@dataclass(frozen=True)
+class PodMonitor:
+    metadata: Metadata
+    selector: Mapping[str, str]
+    namespaces: tuple[str, ...]
+    pod_metrics_endpoints: tuple[PodMetricsEndpoint, ...]
+
+    api_version = MONITORING_API_V1
+    kind = "PodMonitor"
+
+    def __post_init__(self):
+        _require(f"PodMonitor {self.name!r}", "endpoint", self.pod_metrics_endpoints)
+        _require(f"PodMonitor {self.name!r}", "selector label", tuple(self.selector))
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    def spec(self) -> dict[str, Any]:
+        return {
+            "selector": _selector(self.selector),
+            "namespaceSelector": _namespace_selector(self.namespaces),
+            "podMetricsEndpoints": [e.to_manifest() for e in self.pod_metrics_endpoints],
+        }
+
+    def to_manifest(self) -> dict[str, Any]:
+        return {"apiVersion": self.api_version, "kind": self.kind,
+                "metadata": self.metadata.to_manifest(), "spec": self.spec()}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Static targets probed through a prober (the blackbox exporter).
+
+    ``prober_url`` is the prober's ``host:port``; the operator scrapes
+    ``http://<prober_url>/probe?module=<module>&target=<target>``.
+    """
+
+    metadata: Metadata
+    job_name: str
+    prober_url: str
+    module: str
+    targets: tuple[str, ...]
+    target_labels: Mapping[str, str] = field(default_factory=dict)
+    interval: str | None = None
+    metric_relabelings: tuple[RelabelConfig, ...] = ()
+
+    api_version = MONITORING_API_V1
+    kind = "Probe"
+
+    def __post_init__(self):
+        _require(f"Probe {self.name!r}", "target", self.targets)
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    def spec(self) -> dict[str, Any]:
+        return _drop_empty({
+            "jobName": self.job_name,
+            "prober": {"url": self.prober_url},
+            "module": self.module,
+            "interval": self.interval,
+            "targets": {"staticConfig": _drop_empty({
+                "static": list(self.targets),
+                "labels": dict(sorted(self.target_labels.items())),
+            })},
+            "metricRelabelings": [r.to_manifest() for r in self.metric_relabelings],
+        })
+
+    def to_manifest(self) -> dict[str, Any]:
+        return {"apiVersion": self.api_version, "kind": self.kind,
+                "metadata": self.metadata.to_manifest(), "spec": self.spec()}
+
+
+class KubernetesRole(StrEnum):
+    """kubernetes_sd roles, spelt as the ScrapeConfig CRD's enum has them."""
+
+    POD = "Pod"
+    ENDPOINTS = "Endpoints"
+
+
+@dataclass(frozen=True)
+class KubernetesSDConfig:
+    role: KubernetesRole
+    namespaces: tuple[str, ...] = ()
+
+    def to_manifest(self) -> dict[str, Any]:
+        return _drop_empty({"role": self.role.value,
+                            "namespaces": {"names": list(self.namespaces)} if self.namespaces else None})
+
+
+@dataclass(frozen=True)
+class StaticConfig:
+    targets: tuple[str, ...]
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def to_manifest(self) -> dict[str, Any]:
+        return _drop_empty({"targets": list(self.targets), "labels": dict(sorted(self.labels.items()))})
+
+
+@dataclass(frozen=True)
+class ScrapeConfig:
+    """A scrape job written out (monitoring.coreos.com/v1alpha1).
+
+    The operator names the Prometheus job itself (``scrapeConfig/<ns>/<name>``)
+    and sets the ``job`` label to ``job_name``.
+    """
+
+    metadata: Metadata
+    job_name: str
+    kubernetes_sd_configs: tuple[KubernetesSDConfig, ...] = ()
+    static_configs: tuple[StaticConfig, ...] = ()
+    metrics_path: str | None = None
+    params: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    scrape_interval: str | None = None
+    honor_labels: bool | None = None
+    honor_timestamps: bool | None = None
+    relabelings: tuple[RelabelConfig, ...] = ()
+    metric_relabelings: tuple[RelabelConfig, ...] = ()
+    # {"username": SecretKeySelector, "password": SecretKeySelector}: credentials by reference only.
+    basic_auth: Mapping[str, Mapping[str, str]] | None = None
+
+    api_version = MONITORING_API_V1ALPHA1
+    kind = "ScrapeConfig"
+
+    def __post_init__(self):
+        _require(f"ScrapeConfig {self.name!r}", "static or kubernetes_sd config",
+                 (*self.kubernetes_sd_configs, *self.static_configs))
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    def spec(self) -> dict[str, Any]:
+        return _drop_empty({
+            "jobName": self.job_name,
+            "kubernetesSDConfigs": [k.to_manifest() for k in self.kubernetes_sd_configs],
+            "staticConfigs": [s.to_manifest() for s in self.static_configs],
+            "metricsPath": self.metrics_path,
+            "params": {k: list(v) for k, v in self.params.items()},
+            "scrapeInterval": self.scrape_interval,
+            "honorLabels": self.honor_labels,
+            "honorTimestamps": self.honor_timestamps,
+            "relabelings": [r.to_manifest() for r in self.relabelings],
+            "metricRelabelings": [r.to_manifest() for r in self.metric_relabelings],
+            "basicAuth": {k: dict(v) for k, v in self.basic_auth.items()} if self.basic_auth else None,
+        })
+
+    def to_manifest(self) -> dict[str, Any]:
+        return {"apiVersion": self.api_version, "kind": self.kind,
+                "metadata": self.metadata.to_manifest(), "spec": self.spec()}
+
+
+# --------------------------------------------------------------------------
+# Relabelings of the mesh jobs
+# --------------------------------------------------------------------------
+
+def set_job(job: str) -> RelabelConfig:
+    """Set ``job`` to one of the conventions' job names.
+
+    The operator's default job label is the Service name (ServiceMonitor) or
+    ``<namespace>/<PodMonitor name>``, i.e. one job per agent release or a name
+    nothing matches on. ``jobLabel`` cannot help: it copies the value of a
+    Service or pod label, and upstream objects carry none holding a job name.
+    User relabelings run after the operator's own, so this one wins.
+    """
+    return RelabelConfig(f"job {job}", target_label=JOB, replacement=job)
+
+
+def target_identity(settings: StackSettings, *, agent: bool) -> tuple[RelabelConfig, ...]:
+    """``agent`` (optionally), ``namespace`` and ``pod`` on every series of a target.
+
+    The guide's relabelings, fixed for upstream: the agent is told apart by its
+    release (``agentNameLabel``, default ``app.kubernetes.io/instance``), not by a
+    pod label ``agent_name`` no chart sets; and the namespace comes from
+    ``__meta_kubernetes_namespace``: the guide's ``__meta_kubernetes_pod_namespace``
+    is not a label kubernetes_sd produces, so its ``namespace`` came out empty.
+    The operator adds ``namespace`` and ``pod`` to monitors' targets too; they
+    are written here as well so the rules' label contract does not rest on
+    operator internals and holds for ScrapeConfigs, where it adds none.
+    """
+    out = []
+    if agent:
+        label = settings.mesh.agent_name_label
+        out.append(RelabelConfig(f"agent from pod label {label}",
+                                 source_labels=(pod_label(label),), target_label=c.LABEL_AGENT))
+    out += [
+        RelabelConfig("namespace", source_labels=(META_NAMESPACE,), target_label=c.LABEL_NAMESPACE),
+        RelabelConfig("pod", source_labels=(META_POD_NAME,), target_label=c.LABEL_POD),
+    ]
+    return tuple(out)
+
+
+def drop_metrics(settings: StackSettings) -> tuple[RelabelConfig, ...]:
+    """The metric relabelings of every mesh job: drop the ``dropMetrics`` names.
+
+    Of the guide's metricRelabelings only the drop is kept. Its
+    ``__name__ -> __tmp_prometheus_job_name`` step writes a temporary label
+    (``__``-prefixed labels are discarded after relabeling) that nothing reads;
+    the operator uses that name itself for the job name in target relabelings.
+    Its ``trace_id -> trace_id`` step copies a label onto itself, and no series
+    has one to copy: neither the upstream gauges nor the instrumentation
+    library label metrics with a trace id (unbounded cardinality). Trace
+    correlation goes through exemplars (the ``exemplar-storage`` feature), so the
+    step is removed rather than made meaningful.
+    """
+    return tuple(
+        RelabelConfig(f"dropMetrics[{i}]", action=RelabelAction.DROP, source_labels=(METRIC_NAME,), regex=regex)
+        for i, regex in enumerate(settings.prometheus.drop_metrics)
+    )
+
+
+# The ``agent`` label clash, decided once for every agent job: both the
+# upstream gauges and the library label their series ``agent`` themselves
+# (the name the agent's code was given). honorLabels is false so the target's
+# ``agent`` (from the pod's release label) is the one stored: it is what tells
+# agents apart upstream (two releases of one agent image report one name), it
+# is identical for the two jobs of one pod so their series join, and a pod
+# cannot claim another agent's identity (nor overwrite job, namespace or pod).
+# Prometheus keeps the self-reported value as ``exported_agent`` (one value per
+# target, so no extra cardinality), which shows a name mismatch when there is one.
+AGENT_HONOR_LABELS = False
+
+
+def _metadata(settings: StackSettings, name: str) -> Metadata:
+    """Every CR lives in the monitoring namespace with the selector label."""
+    return Metadata(name=name, namespace=settings.namespace, labels=c.selector_labels(settings.release_name))
+
+
+# --------------------------------------------------------------------------
+# The mesh's monitors
+# --------------------------------------------------------------------------
+
+def agents_monitor(settings: StackSettings) -> ServiceMonitor:
+    """The upstream agents' own gauges (``mcp_mesh_up``, ``mcp_mesh_wrappers_total``).
+
+    Served on the agents' Service port ``http`` (8080). Agents started without
+    the /metrics route answer 404 there and show as down: that is upstream
+    behaviour worth seeing, not a selector mistake.
+    """
+    mesh = settings.mesh
+    return ServiceMonitor(
+        metadata=_metadata(settings, c.JOB_AGENTS),
+        selector=mesh.agent_selector,
+        namespaces=(mesh.namespace,),
+        endpoints=(Endpoint(
+            port=c.MESH_HTTP_PORT_NAME,
+            path=c.METRICS_PATH,
+            # The guide's: keep the agent's own sample timestamps when it sends any.
+            honor_timestamps=True,
+            honor_labels=AGENT_HONOR_LABELS,
+            relabelings=(set_job(c.JOB_AGENTS), *target_identity(settings, agent=True)),
+            metric_relabelings=drop_metrics(settings),
+        ),),
+    )
+
+
+def agent_metrics_monitor(settings: StackSettings) -> PodMonitor:
+    """The instrumentation library's request metrics, on its port inside agent pods.
+
+    A PodMonitor, because the upstream agent Service exposes only ``http``. By
+    port number: the library always listens on METRICS_PORT, while the port's
+    name is up to each agent's pod spec. Prometheus only keeps pods that
+    declare the port, so agents without the library are not scraped (rather
+    than being targets that are down forever).
+    """
+    mesh = settings.mesh
+    return PodMonitor(
+        metadata=_metadata(settings, c.JOB_AGENT_METRICS),
+        selector=mesh.agent_selector,
+        namespaces=(mesh.namespace,),
+        pod_metrics_endpoints=(PodMetricsEndpoint(
+            port_number=c.METRICS_PORT,
+            path=c.METRICS_PATH,
+            honor_timestamps=True,
+            honor_labels=AGENT_HONOR_LABELS,
+            relabelings=(set_job(c.JOB_AGENT_METRICS), *target_identity(settings, agent=True)),
+            metric_relabelings=drop_metrics(settings),
+        ),),
+    )
+
+
+def registry_monitor(settings: StackSettings) -> ServiceMonitor:
+    """The registry's /metrics, for stacks whose registry serves them (upstream's does not)."""
+    mesh = settings.mesh
+    return ServiceMonitor(
+        metadata=_metadata(settings, c.JOB_REGISTRY),
+        selector=mesh.registry_selector,
+        namespaces=(mesh.namespace,),
+        endpoints=(Endpoint(
+            port=c.MESH_HTTP_PORT_NAME,
+            path=c.METRICS_PATH,
+            honor_labels=False,
+            relabelings=(set_job(c.JOB_REGISTRY), *target_identity(settings, agent=False)),
+            metric_relabelings=drop_metrics(settings),
+        ),),
+    )
+
+
+def registry_probe(settings: StackSettings) -> Probe:
+    """Registry availability: the blackbox exporter's GET of ``/health``.
+
+    ``probe_success{job="mcp-mesh-registry-probe"}`` is 1 while the registry
+    answers 2xx; it is the registry's liveness signal whether or not it serves
+    metrics.
+    """
+    mesh = settings.mesh
+    return Probe(
+        metadata=_metadata(settings, c.JOB_REGISTRY_PROBE),
+        job_name=c.JOB_REGISTRY_PROBE,
+        prober_url=c.blackbox_exporter_address(settings.namespace),
+        module=c.BLACKBOX_MODULE_HTTP_2XX,
+        targets=(c.registry_health_url(mesh.registry_service, mesh.namespace),),
+        target_labels={c.LABEL_NAMESPACE: mesh.namespace, c.LABEL_SERVICE: mesh.registry_service},
+    )
+
+
+# The guide's annotation convention (prometheus.io/scrape|path|port).
+ANNOTATION_SCRAPE = "prometheus.io/scrape"
+ANNOTATION_PATH = "prometheus.io/path"
+ANNOTATION_PORT = "prometheus.io/port"
+# The guide's registry job keeps every Service whose name mentions the registry.
+REGISTRY_SERVICE_NAME_REGEX = ".*registry.*"
+REGISTRY_ENDPOINTS_INTERVAL = "15s"  # the guide's "higher frequency" for the registry
+
+
+def registry_endpoints_scrape_config(settings: StackSettings) -> ScrapeConfig:
+    """The guide's ``mcp-mesh-registry`` kubernetes_sd job (endpoints role)."""
+    return ScrapeConfig(
+        metadata=_metadata(settings, c.JOB_REGISTRY_ENDPOINTS),
+        job_name=c.JOB_REGISTRY_ENDPOINTS,
+        scrape_interval=REGISTRY_ENDPOINTS_INTERVAL,
+        kubernetes_sd_configs=(KubernetesSDConfig(KubernetesRole.ENDPOINTS, (settings.mesh.namespace,)),),
+        relabelings=(
+            RelabelConfig("keep registry services", action=RelabelAction.KEEP,
+                          source_labels=(META_SERVICE_NAME,), regex=REGISTRY_SERVICE_NAME_REGEX),
+            RelabelConfig("namespace", source_labels=(META_NAMESPACE,), target_label=c.LABEL_NAMESPACE),
+            RelabelConfig("service", source_labels=(META_SERVICE_NAME,), target_label=c.LABEL_SERVICE),
+        ),
+        metric_relabelings=drop_metrics(settings),
+    )
+
+
+def annotated_pods_scrape_config(settings: StackSettings) -> ScrapeConfig:
+    """The guide's ``mcp-mesh-agents`` kubernetes_sd job: pods that ask to be scraped.
+
+    The keep regex is the string ``"true"``: the guide's unquoted ``regex: true``
+    is a YAML boolean, which the CRD (a string field) rejects.
+    """
+    return ScrapeConfig(
+        metadata=_metadata(settings, c.JOB_ANNOTATED_PODS),
+        job_name=c.JOB_ANNOTATED_PODS,
+        kubernetes_sd_configs=(KubernetesSDConfig(KubernetesRole.POD, (settings.mesh.namespace,)),),
+        relabelings=(
+            RelabelConfig("keep annotated pods", action=RelabelAction.KEEP,
+                          source_labels=(pod_annotation(ANNOTATION_SCRAPE),), regex="true"),
+            RelabelConfig("metrics path from annotation", source_labels=(pod_annotation(ANNOTATION_PATH),),
+                          target_label=METRICS_PATH_LABEL, regex="(.+)"),
+            RelabelConfig("port from annotation", source_labels=(ADDRESS, pod_annotation(ANNOTATION_PORT)),
+                          target_label=ADDRESS, regex=r"([^:]+)(?::\d+)?;(\d+)", replacement="$1:$2"),
+            *target_identity(settings, agent=True),
+        ),
+        metric_relabelings=drop_metrics(settings),
+    )
+
+
+def mesh_scrape_resources(settings: StackSettings) -> tuple[Any, ...]:
+    """Every monitor, probe and scrape config of a stack, in a stable order."""
+    mesh = settings.mesh
+    out: list[Any] = [agents_monitor(settings), agent_metrics_monitor(settings)]
+    if mesh.registry_serves_metrics:
+        out.append(registry_monitor(settings))
+    if mesh.blackbox_exporter:
+        out.append(registry_probe(settings))
+    if mesh.kubernetes_sd_jobs:
+        out += [registry_endpoints_scrape_config(settings), annotated_pods_scrape_config(settings)]
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------
+# The blackbox exporter release
+# --------------------------------------------------------------------------
+
+def blackbox_exporter_values() -> dict[str, Any]:
+    """Helm values of the prometheus-blackbox-exporter chart.
+
+    The module the registry Probe names is written out (with the chart's own
+    default settings) so that it is part of this program's contract rather
+    than of a chart default a chart upgrade could change.
+    """
+    return {
+        "config": {"modules": {c.BLACKBOX_MODULE_HTTP_2XX: {
+            "prober": "http",
+            "timeout": "5s",
+            "http": {
+                "valid_http_versions": ["HTTP/1.1", "HTTP/2.0"],
+                "follow_redirects": True,
+                "preferred_ip_protocol": "ip4",
+            },
+        }}},
+    }

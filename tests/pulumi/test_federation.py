@@ -1,0 +1,110 @@
+"""The global stack federates what the regional stacks export."""
+
+import pytest
+
+from monitoring import conventions as c
+from monitoring.settings import SettingsError
+from tests.pulumi.harness import Run, is_secret, run_program, stack_config
+
+SCRAPE_CONFIG = "kubernetes:monitoring.coreos.com/v1alpha1:ScrapeConfig"
+SECRETS = {c.SECRET_SLACK_WEBHOOK: "https://hooks.slack.example/fed"}
+
+# Exports the mocked regional stacks answer with; deliberately unlike the
+# guide's default names so that the test sees where the targets come from.
+REGIONS = {
+    "prod-us-east-1": {"cluster": "east", "region": "us-east-1", "federationEndpoint": "10.1.0.5:9090",
+                       "federationScheme": "http", "federationAuthSecretName": ""},
+    "prod-us-west-2": {"cluster": "west", "region": "us-west-2", "federationEndpoint": "10.2.0.5:9090",
+                       "federationScheme": "http", "federationAuthSecretName": ""},
+    "prod-eu-west-1": {"cluster": "europe", "region": "eu-west-1", "federationEndpoint": "fed.eu.example.com:443",
+                       "federationScheme": "https", "federationAuthSecretName": "prometheus-federation-htpasswd"},
+}
+
+
+def _federation_job(run):
+    jobs = [r for r in run.by_type(SCRAPE_CONFIG) if r.inputs["metadata"]["name"] == c.JOB_FEDERATE]
+    assert len(jobs) == 1
+    return jobs[0]
+
+
+def test_the_global_stack_federates_the_three_regional_stack_references():
+    run = run_program("prod", stack_config("prod"), SECRETS, stack_outputs=REGIONS)
+    assert sorted(run.references) == sorted(f"acme/{c.PROJECT_NAME}/{s}" for s in REGIONS)
+    spec = _federation_job(run).inputs["spec"]
+    static = {tuple(sc["targets"]): sc["labels"] for sc in spec["staticConfigs"]}
+    assert static == {
+        ("10.1.0.5:9090",): {"source_cluster": "east"},
+        ("10.2.0.5:9090",): {"source_cluster": "west"},
+        ("fed.eu.example.com:443",): {"source_cluster": "europe", "__scheme__": "https"},
+    }
+    assert spec["metricsPath"] == "/federate" and spec["honorLabels"] is True
+    assert spec["scrapeInterval"] == "15s"
+    match = spec["params"]["match[]"]
+    assert 'up{job=~"mcp-mesh.*"}' in match and "prometheus_build_info" in match
+    assert "mcp_mesh:request_rate" in match and all(":" in m or "{" in m or m == "prometheus_build_info"
+                                                    for m in match)
+    assert {"action": "labeldrop", "regex": "prometheus_replica"} in spec["metricRelabelings"]
+
+
+def test_secret_outputs_of_a_stack_reference_stay_secret():
+    run = run_program("prod", stack_config("prod"), SECRETS, stack_outputs=REGIONS,
+                      secret_outputs={"prod-eu-west-1": ["federationEndpoint"]})
+    job = _federation_job(run)
+    assert is_secret(job.raw_inputs["spec"])
+    assert "fed.eu.example.com" not in str([r.raw_inputs for r in run.registrations if not is_secret(
+        r.raw_inputs.get("spec"))])
+
+
+def test_the_federation_job_waits_for_the_crds():
+    run = run_program("prod", stack_config("prod"), SECRETS, stack_outputs=REGIONS)
+    crds = next(r for r in run.by_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == c.CRDS_RELEASE_NAME)
+    assert crds.urn in _federation_job(run).dependencies
+
+
+def test_regional_stacks_export_what_the_global_stack_reads():
+    run = run_program("prod-us-west-2", stack_config("prod-us-west-2"), SECRETS)
+    assert run.outputs["federationEndpoint"] == "prometheus-us-west-2:9090"
+    assert run.outputs["federationScheme"] == "http"
+    assert (run.outputs["cluster"], run.outputs["region"]) == ("prod-us-west-2", "us-west-2")
+    assert run.by_type(SCRAPE_CONFIG) == [] or all(
+        r.inputs["metadata"]["name"] != c.JOB_FEDERATE for r in run.by_type(SCRAPE_CONFIG))
+    assert run.references == []
+
+
+def test_an_internal_load_balancer_is_internal_and_restricted_to_the_source_ranges():
+    config = {**stack_config("prod-us-east-1"), "federationExposure": "internal-lb",
+              "federationSourceRanges": ["10.0.0.0/8"]}
+    run = run_program("prod-us-east-1", config, SECRETS)
+    service = run.one("kubernetes:core/v1:Service")
+    assert service.inputs["spec"]["type"] == "LoadBalancer"
+    assert service.inputs["spec"]["loadBalancerSourceRanges"] == ["10.0.0.0/8"]
+    assert service.inputs["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
+
+
+def test_an_internal_load_balancer_open_to_everyone_is_refused():
+    config = {**stack_config("prod-us-east-1"), "federationExposure": "internal-lb"}
+    run = Run()
+    with pytest.raises(SettingsError) as err:
+        run_program("prod-us-east-1", config, SECRETS, run=run)
+    assert str(err.value) == ("federationSourceRanges: required for internal-lb exposure "
+                              "(never open to every address), got []")
+    assert run.registrations == []
+
+
+def test_an_ingress_requires_basic_auth_and_keeps_the_htpasswd_secret():
+    config = {**stack_config("prod-us-east-1"), "federationExposure": "ingress",
+              "federationHost": "prometheus.us-east-1.example.com"}
+    with pytest.raises(SettingsError) as err:
+        run_program("prod-us-east-1", config, SECRETS)
+    assert str(err.value).startswith("federationBasicAuth: required secret is not set")
+    credentials = {"username": "federator", "password": "fed-literal-pw-31b"}
+    run = run_program("prod-us-east-1", config, {**SECRETS, c.SECRET_FEDERATION_BASIC_AUTH: credentials})
+    ingress = run.one("kubernetes:networking.k8s.io/v1:Ingress")
+    assert ingress.inputs["metadata"]["annotations"]["nginx.ingress.kubernetes.io/auth-type"] == "basic"
+    htpasswd = next(s for s in run.by_type("kubernetes:core/v1:Secret")
+                    if s.inputs["metadata"]["name"] == "prometheus-federation-htpasswd")
+    assert is_secret(htpasswd.raw_inputs["stringData"])
+    assert htpasswd.inputs["stringData"]["auth"].startswith("federator:{SHA}")
+    assert "fed-literal-pw-31b" not in str(run.registrations)
+    assert run.outputs["federationEndpoint"] == "prometheus.us-east-1.example.com:443"
+    assert run.outputs["federationScheme"] == "https"

@@ -1,0 +1,300 @@
+"""The PrometheusRules a stack deploys: names, decoration, selection, settings."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from monitoring import conventions as c
+from monitoring import rules, values
+from monitoring.plan import build_plan
+from monitoring.resources import AlertingRule, RecordingRule
+from monitoring.settings import SettingsError, load_settings
+from monitoring.stacks import PROJECT_ROOT, load_stack, read_stack_config, stack_names
+
+RUNBOOKS = PROJECT_ROOT / "docs" / "runbooks.md"
+REGIONAL = {"cluster": "prod-us-east-1", "region": "us-east-1"}
+
+
+def regional(**overrides):
+    return load_settings("test", {**REGIONAL, **overrides})
+
+
+def all_rules(settings):
+    return [rule for group in rules.rule_groups(settings) for rule in group.rules]
+
+
+def alerts(settings):
+    """Every alert of every PrometheusRule the stack's plan deploys, as deployed."""
+    return [rule for cr in build_plan(settings).prometheus_rules() for group in cr.groups
+            for rule in group.rules if isinstance(rule, AlertingRule)]
+
+
+def group_names(settings):
+    return [g.name for g in rules.rule_groups(settings)]
+
+
+CUSTOM_ALERT = {"alert": "WeatherSlow", "expr": 'mcp_mesh:request_duration:p95{agent="weather"} > 2',
+                "annotations": {"summary": "Weather agent slow", "description": "p95 is {{ $value }}s"}}
+
+
+# --------------------------------------------------------------------------
+# Names
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_rule_names_are_unique_within_every_stack(stack):
+    names = [r.name for r in all_rules(load_stack(stack))]
+    assert len(names) == len(set(names)), names
+
+
+def test_a_regional_stack_defines_every_rule_named_in_conventions():
+    names = {r.name for r in all_rules(regional())}
+    assert names == set(c.RECORDING_RULES) | set(c.ALERTS)
+
+
+def test_recording_rules_carry_the_aggregation_level_prefix():
+    for rule in all_rules(regional()):
+        if isinstance(rule, RecordingRule):
+            assert rule.record.startswith(c.RECORDING_PREFIX) and rule.record.count(":") >= 1
+
+
+def test_each_group_becomes_one_prometheus_rule_named_after_it():
+    crs = rules.prometheus_rules(regional())
+    assert [(cr.name, [g.name for g in cr.groups]) for cr in crs] == [
+        ("mcp-mesh-rules", [c.GROUP_MESH_RULES]),
+        ("mcp-mesh-slo", [c.GROUP_MESH_SLO]),
+        ("mcp-mesh-health", [c.GROUP_MESH_HEALTH]),
+        ("prometheus-health", [c.GROUP_PROMETHEUS_HEALTH]),
+    ]
+
+
+def test_groups_are_evaluated_at_the_stacks_evaluation_interval():
+    assert {g.interval for g in rules.rule_groups(regional())} == {"30s"}
+    assert {g.interval for g in rules.rule_groups(regional(evaluationInterval="1m"))} == {"1m"}
+
+
+# --------------------------------------------------------------------------
+# Alerts: severity, annotations, runbooks
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_every_alert_has_a_severity_a_summary_a_description_and_a_runbook_url(stack):
+    settings = load_stack(stack)
+    assert alerts(settings)
+    for alert in alerts(settings):
+        assert alert.labels[c.LABEL_SEVERITY] in (c.SEVERITY_CRITICAL, c.SEVERITY_WARNING), alert.alert
+        assert alert.annotations[c.ANNOTATION_SUMMARY].strip(), alert.alert
+        assert alert.annotations[c.ANNOTATION_DESCRIPTION].strip(), alert.alert
+        assert alert.annotations[c.ANNOTATION_RUNBOOK_URL] == (
+            f"{settings.rules.runbook_base_url}#{alert.alert.lower()}")
+
+
+def test_no_annotation_carries_jinja_markup():
+    settings = regional(customRules=[CUSTOM_ALERT])
+    for alert in alerts(settings):
+        for key, text in alert.annotations.items():
+            assert "{%" not in text and "%}" not in text, (alert.alert, key)
+
+
+def test_runbook_urls_follow_the_configured_base_url():
+    settings = regional(runbookBaseUrl="https://wiki.example.com/mesh/runbooks")
+    urls = {a.alert: a.annotations[c.ANNOTATION_RUNBOOK_URL] for a in alerts(settings)}
+    assert urls[c.ALERT_TARGET_DOWN] == "https://wiki.example.com/mesh/runbooks#mcpmeshtargetdown"
+    assert all(u.startswith("https://wiki.example.com/mesh/runbooks#") for u in urls.values())
+
+
+def test_a_custom_alert_links_to_the_custom_section_unless_it_brings_its_own_runbook():
+    own = {**CUSTOM_ALERT, "alert": "WeatherDown", "expr": 'up{job="weather"} == 0',
+           "annotations": {**CUSTOM_ALERT["annotations"], "runbook_url": "https://runbooks.example/weather"}}
+    settings = regional(customRules=[CUSTOM_ALERT, own])
+    urls = {a.alert: a.annotations[c.ANNOTATION_RUNBOOK_URL] for a in alerts(settings)}
+    assert urls["WeatherSlow"] == f"{settings.rules.runbook_base_url}#{c.RUNBOOK_CUSTOM_ANCHOR}"
+    assert urls["WeatherDown"] == "https://runbooks.example/weather"
+
+
+def _markdown_anchors(text: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to '-'."""
+    anchors = set()
+    for heading in re.findall(r"^#+ +(.+?) *$", text, flags=re.MULTILINE):
+        anchors.add(re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-"))
+    return anchors
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_every_runbook_anchor_an_alert_links_to_exists_in_docs_runbooks(stack):
+    anchors = _markdown_anchors(RUNBOOKS.read_text())
+    plain, secrets = read_stack_config(stack)
+    settings = load_settings(stack, {**plain, "customRules": [CUSTOM_ALERT]}, secrets)
+    for alert in alerts(settings):
+        anchor = alert.annotations[c.ANNOTATION_RUNBOOK_URL].rpartition("#")[2]
+        assert anchor in anchors, f"{alert.alert}: docs/runbooks.md has no section #{anchor}"
+
+
+def test_every_runbook_section_says_what_it_means_what_to_check_and_how_to_fix():
+    text = RUNBOOKS.read_text()
+    deployed = {a.alert for stack in stack_names() for a in alerts(load_stack(stack))}
+    for alert in sorted(deployed):
+        assert f"## {alert}\n" in text, f"docs/runbooks.md has no section on {alert}"
+        section = text.split(f"## {alert}\n", 1)[1].split("\n## ", 1)[0]
+        for part in ("**Meaning**", "**First checks**", "**Fix**"):
+            assert part in section, f"runbook of {alert} lacks {part}"
+
+
+# --------------------------------------------------------------------------
+# Selection: the stack's Prometheus loads every PrometheusRule
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_every_prometheus_rule_of_the_plan_is_selected_by_the_stacks_prometheus(stack):
+    settings = load_stack(stack)
+    plan = build_plan(settings)
+    selected = values.selectors(settings)
+    wanted_labels = selected["ruleSelector"]["matchLabels"]
+    wanted_namespace = selected["ruleNamespaceSelector"]["matchLabels"][c.NAMESPACE_NAME_LABEL]
+    prometheus_rules = plan.prometheus_rules()
+    assert {c.rule_cr_name(g) for g in group_names(settings)} <= {cr.name for cr in prometheus_rules}
+    for cr in prometheus_rules:
+        manifest = cr.to_manifest()
+        assert manifest["metadata"]["namespace"] == wanted_namespace
+        assert wanted_labels.items() <= manifest["metadata"]["labels"].items(), cr.name
+
+
+def test_a_global_stack_deploys_only_the_prometheus_health_rules():
+    plain, secrets = read_stack_config("prod")
+    settings = load_settings("prod", plain, secrets)
+    assert group_names(settings) == [c.GROUP_PROMETHEUS_HEALTH]
+
+
+def test_the_render_writes_one_rule_file_per_group():
+    from monitoring.render import render_files
+
+    files = render_files(build_plan(regional()))
+    rule_files = sorted(p for p in files if p.startswith("rules/"))
+    assert rule_files == sorted(f"rules/{c.rule_cr_name(g)}.yaml" for g in group_names(regional()))
+
+
+# --------------------------------------------------------------------------
+# Settings that shape the rules
+# --------------------------------------------------------------------------
+
+def _rule(settings, name):
+    return next(r for r in all_rules(settings) if r.name == name)
+
+
+def test_the_latency_thresholds_come_from_settings_in_seconds():
+    settings = regional(sloLatencyThreshold="250ms", registryLatencyThreshold="2s")
+    assert _rule(settings, c.RECORD_SLO_LATENCY).expr.endswith("< bool 0.25")
+    assert "< bool 2 or on () vector(1)" in _rule(settings, c.RECORD_REGISTRY_HEALTH_SCORE).expr
+
+
+def test_the_default_latency_objective_is_the_guides_one_second():
+    assert _rule(regional(), c.RECORD_SLO_LATENCY).expr.endswith("< bool 1")
+
+
+def test_the_memory_alert_compares_with_the_configured_memory_limit():
+    expr = _rule(regional(prometheusMemoryLimit="6Gi", prometheusMemoryAlertPercent=90),
+                 c.ALERT_PROMETHEUS_HIGH_MEMORY).expr
+    assert expr.endswith(f"/ {6 * 2**30} > 0.9")
+
+
+def test_the_memory_alert_watches_the_prometheus_container_of_this_release():
+    expr = _rule(regional(releaseName="kps"), c.ALERT_PROMETHEUS_HIGH_MEMORY).expr
+    assert f'job="{c.prometheus_service_name("kps")}"' in expr and 'container="prometheus"' in expr
+
+
+def test_a_registry_serving_metrics_is_scored_and_watched_by_its_up_series():
+    settings = regional(registryServesMetrics=True)
+    assert 'avg(up{job="mcp-mesh-registry"})' in _rule(settings, c.RECORD_REGISTRY_HEALTH_SCORE).expr
+    assert _rule(settings, c.ALERT_REGISTRY_NO_DATA).expr == 'absent(up{job="mcp-mesh-registry"})'
+    # its failures are MCPMeshTargetDown's (job mcp-mesh-registry matches mcp-mesh.*)
+    assert c.ALERT_REGISTRY_DOWN not in {r.name for r in all_rules(settings)}
+
+
+def test_a_registry_nothing_observes_gets_no_health_score_and_no_registry_alerts():
+    names = {r.name for r in all_rules(regional(blackboxExporterEnabled=False))}
+    assert not names & {c.RECORD_REGISTRY_HEALTH_SCORE, c.ALERT_REGISTRY_DOWN, c.ALERT_REGISTRY_NO_DATA}
+
+
+def test_recording_rule_names_are_what_a_mesh_cluster_records_whatever_the_role():
+    plain, secrets = read_stack_config("prod")
+    global_settings = load_settings("prod", plain, secrets)
+    recorded = [r.record for g in rules.mesh_groups(regional()) for r in g.rules if isinstance(r, RecordingRule)]
+    assert rules.recording_rule_names(regional()) == recorded
+    assert rules.recording_rule_names(global_settings) == recorded
+    assert all(re.fullmatch(c.AGGREGATED_SERIES_REGEX, name) for name in recorded)
+
+
+def test_recording_rule_names_include_the_stacks_custom_recording_rules():
+    custom = {"record": "mcp_mesh:requests:increase1h",
+              "expr": "sum by (agent) (increase(mcp_mesh_requests_total[1h]))"}
+    names = rules.recording_rule_names(regional(customRules=[custom, CUSTOM_ALERT]))
+    assert names[-1] == "mcp_mesh:requests:increase1h" and "WeatherSlow" not in names
+
+
+def test_custom_rules_form_their_own_group_with_a_default_severity():
+    settings = regional(customRules=[CUSTOM_ALERT])
+    group = rules.rule_groups(settings)[-1]
+    assert group.name == c.GROUP_CUSTOM
+    assert [r.name for r in group.rules] == ["WeatherSlow"]
+    assert group.rules[0].labels == {c.LABEL_SEVERITY: c.SEVERITY_WARNING}
+
+
+def test_custom_rules_arrive_as_json_from_the_engine_like_typed_yaml():
+    import json
+
+    assert regional(customRules=json.dumps([CUSTOM_ALERT])) == regional(customRules=[CUSTOM_ALERT])
+
+
+# --------------------------------------------------------------------------
+# Bad custom rules fail before anything is deployed, naming the rule
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("rule, message", [
+    ({"record": "mcp_mesh:broken", "expr": "sum(rate(mcp_mesh_requests_total[5m])"},
+     "customRules[0]: recording rule 'mcp_mesh:broken': invalid PromQL: unclosed left parenthesis"),
+    ({**CUSTOM_ALERT, "expr": "up == == 0"},
+     "customRules[0]: alert 'WeatherSlow': invalid PromQL: "),
+    ({"record": c.RECORD_REQUEST_RATE, "expr": "vector(1)"},
+     "customRules[0].record: rule 'mcp_mesh:request_rate' is already defined"),
+    ({"record": "mcp mesh", "expr": "vector(1)"},
+     "customRules[0].record: expected a metric name like mcp_mesh:my_ratio, got 'mcp mesh'"),
+    ({"record": "mcp_mesh:x", "alert": "X", "expr": "vector(1)"},
+     "customRules[0]: needs exactly one of 'record' and 'alert'"),
+    ({"record": "mcp_mesh:x", "expr": "vector(1)", "for": "5m"},
+     "customRules[0]: recording rule 'mcp_mesh:x' takes no 'for' or 'annotations'"),
+    ({**CUSTOM_ALERT, "annotations": {"summary": "s"}},
+     "customRules[0].annotations: alert 'WeatherSlow' needs a 'description' annotation"),
+    ({**CUSTOM_ALERT, "annotations": {"summary": "s", "description": "{% raw %}{{ $labels.pod }}{% endraw %}"}},
+     "customRules[0].annotations.description: alert 'WeatherSlow': Jinja markup"),
+    ({**CUSTOM_ALERT, "labels": {"severity": "page"}},
+     "customRules[0].labels.severity: expected critical or warning, got 'page'"),
+    ({**CUSTOM_ALERT, "for": "5 minutes"},
+     "customRules[0].for: expected a duration like 30d, got '5 minutes'"),
+    ({**CUSTOM_ALERT, "expresion": "x"},
+     "customRules[0].expresion: unknown setting (did you mean 'customRules[0].expr'?)"),
+])
+def test_a_bad_custom_rule_fails_at_settings_time_with_its_name_and_the_reason(rule, message):
+    with pytest.raises(SettingsError) as err:
+        regional(customRules=[rule])
+    assert str(err.value).startswith(message)
+
+
+def test_the_second_of_two_custom_rules_with_one_name_is_rejected():
+    with pytest.raises(SettingsError) as err:
+        regional(customRules=[CUSTOM_ALERT, CUSTOM_ALERT])
+    assert str(err.value) == "customRules[1].alert: rule 'WeatherSlow' is already defined"
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"runbookBaseUrl": "https://wiki.example.com/runbooks#top"},
+     "runbookBaseUrl: expected an http:// or https:// URL without a #fragment"),
+    ({"sloLatencyThreshold": "1 second"}, "sloLatencyThreshold: expected a duration like 30d, got '1 second'"),
+    ({"remoteWriteMaxLag": "0s"}, "remoteWriteMaxLag: expected a duration like 30d, got '0s'"),
+    ({"prometheusMemoryAlertPercent": 120}, "prometheusMemoryAlertPercent: expected a percentage from 1 to 100"),
+    ({"customRules": {"record": "x"}}, "customRules: expected a list of rules"),
+])
+def test_a_bad_rule_setting_fails_with_its_key(overrides, message):
+    with pytest.raises(SettingsError) as err:
+        regional(**overrides)
+    assert str(err.value).startswith(message)
