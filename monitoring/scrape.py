@@ -408,9 +408,11 @@ def _metadata(settings: StackSettings, name: str) -> Metadata:
 def agents_monitor(settings: StackSettings) -> ServiceMonitor:
     """The upstream agents' own gauges (``mcp_mesh_up``, ``mcp_mesh_wrappers_total``).
 
-    Served on the agents' Service port ``http`` (8080). Agents started without
-    the /metrics route answer 404 there and show as down: that is upstream
-    behaviour worth seeing, not a selector mistake.
+    Served on the agents' Service port ``http`` (8080). Upstream agents started
+    without the /metrics route answer 404 there, so their target in this job
+    has ``up == 0`` while the agent is healthy: alerts on this job's ``up``
+    must not read it as "agent down" (``mcp_mesh_up`` absent is the gauge's
+    own signal; the library's job is the request-metrics one).
     """
     mesh = settings.mesh
     return ServiceMonitor(

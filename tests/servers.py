@@ -132,6 +132,7 @@ class Server:
     workdir: Path
     log_path: Path
     ready_path: str
+    argv: list[str] = field(default_factory=list)
 
     @property
     def pid(self) -> int:
@@ -165,6 +166,14 @@ class Server:
             raise ServerError(f"{self.name} exited with {self.process.returncode}:\n{self.log()[-3000:]}") from None
         except TimeoutError as err:
             raise ServerError(f"{err}\n{self.log()[-3000:]}") from None
+
+    def start_again(self, timeout: float = DEFAULT_START_TIMEOUT) -> None:
+        """Start a stopped server again: same command, port and data (an outage, not a reset)."""
+        assert not self.running(), f"{self.name} is still running"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(self.argv, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL)
+        self.wait_ready(timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM the process by its PID, SIGKILL it if it does not exit in time."""
@@ -408,7 +417,7 @@ class ServerPool:
                 process = subprocess.Popen(argv(port), cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
                                            stdin=subprocess.DEVNULL)
             server = cls(name=name, process=process, port=port, workdir=workdir, log_path=log_path,
-                         ready_path=ready_path, **extra)
+                         ready_path=ready_path, argv=argv(port), **extra)
             self._servers.append(server)
             try:
                 server.wait_ready(timeout)

@@ -24,7 +24,7 @@ from monitoring import conventions as c
 from monitoring.plan import build_plan
 from monitoring.render import to_yaml
 from monitoring.settings import load_settings
-from monitoring.stacks import load_stack, stack_names
+from monitoring.stacks import plan_stack, stack_names
 
 CRD_DIR = "prometheus-operator-crds"
 PRESERVE_UNKNOWN = "x-kubernetes-preserve-unknown-fields"
@@ -79,7 +79,8 @@ def validation_errors(schemas, manifest: dict[str, Any]) -> list[str]:
 
 def _variants() -> Iterator[tuple[str, Any]]:
     for stack in stack_names():
-        yield stack, build_plan(load_stack(stack))
+        # plan_stack: with the global stack's federation ScrapeConfig, as the render has it.
+        yield stack, plan_stack(stack)
     regional = {"cluster": "c1", "region": "r1"}
     yield "registry-metrics+sd-jobs", build_plan(load_settings("variant", {
         **regional, "registryServesMetrics": True, "kubernetesSdJobs": True,
