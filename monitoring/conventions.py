@@ -72,6 +72,11 @@ ALERT_REGION_AGGREGATES_STALE = "MCPMeshRegionAggregatesStale"
 # jobs: a pod both select would otherwise be stored twice under one job.
 JOB_REGISTRY_ENDPOINTS = "mcp-mesh-registry-endpoints"
 JOB_ANNOTATED_PODS = "mcp-mesh-annotated-pods"
+# Jobs whose targets can be down for good while nothing is wrong: upstream
+# agents answer /metrics on their http port with 404 unless started in a mode
+# that serves it, and the upstream registry serves no /metrics at all (its
+# availability is the probe's). A down target of these jobs is not an alert.
+JOBS_DOWN_EXPECTED = (JOB_AGENTS, JOB_REGISTRY_ENDPOINTS)
 
 # --------------------------------------------------------------------------
 # Upstream MCP Mesh as deployed (shared/reference/mcp-mesh-upstream.md)

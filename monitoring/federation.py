@@ -177,7 +177,7 @@ def federation_rules(settings: StackSettings) -> PrometheusRule:
             alert=c.ALERT_REGION_NOT_FEDERATING,
             expr=f"up{{{job}}} == 0",
             for_="5m",
-            labels={"severity": "critical"},
+            labels={c.LABEL_SEVERITY: c.SEVERITY_CRITICAL},
             annotations={
                 "summary": "A region is not federating",
                 "description": "The global Prometheus cannot scrape /federate of {{ $labels.source_cluster }} "
@@ -192,7 +192,7 @@ def federation_rules(settings: StackSettings) -> PrometheusRule:
                   f"unless on ({SOURCE_CLUSTER_LABEL}) "
                   f'group by ({SOURCE_CLUSTER_LABEL}) ({{__name__=~"{c.AGGREGATED_SERIES_REGEX}"}})'),
             for_="10m",
-            labels={"severity": "warning"},
+            labels={c.LABEL_SEVERITY: c.SEVERITY_WARNING},
             annotations={
                 "summary": "A region's aggregates are stale",
                 "description": "{{ $labels.source_cluster }} answers /federate but has sent no mcp_mesh: "
@@ -201,8 +201,8 @@ def federation_rules(settings: StackSettings) -> PrometheusRule:
         ),
     )
     return PrometheusRule(
-        Metadata("mcp-mesh-federation", settings.namespace, c.selector_labels(settings.release_name)),
-        (RuleGroup(c.GROUP_FEDERATION, rules, interval="30s"),),
+        Metadata(c.rule_cr_name(c.GROUP_FEDERATION), settings.namespace, c.selector_labels(settings.release_name)),
+        (RuleGroup(c.GROUP_FEDERATION, rules, interval=settings.prometheus.evaluation_interval),),
     )
 
 

@@ -260,7 +260,8 @@ def mesh_health_group(settings: StackSettings) -> RuleGroup:
     agent_samples = _regex_selector(_SAMPLES_SCRAPED, "job", agent_jobs)
     rules: list[Rule] = [
         _alert(c.ALERT_TARGET_DOWN,
-               f"{_regex_selector(_UP, 'job', [c.JOB_PREFIX + '.*'])} == 0",
+               f"{_UP}{{job=~{json.dumps(c.JOB_PREFIX + '.*')}, "
+               f"job!~{json.dumps('|'.join(c.JOBS_DOWN_EXPECTED))}}} == 0",
                _FOR_TARGET_DOWN, c.SEVERITY_CRITICAL,
                "MCP Mesh target down",
                f"Target {{{{ $labels.instance }}}} of job {{{{ $labels.job }}}} has not answered its scrapes "
