@@ -69,8 +69,14 @@ def test_diff_against_the_previous_commit_of_a_repository(tmp_path):
     _git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
     _git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "base")
     dev = repo / "Pulumi.dev.yaml"
-    dev.write_text(dev.read_text().replace("retention: 2d", "retention: 3d"))
-    _git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qam", "longer dev retention")
+    custom = ("  mcp-mesh-monitoring:customRules:\n"
+              "    - record: mcp_mesh:tool_calls:rate1m\n"
+              "      expr: sum by (agent) (rate(mcp_mesh_requests_total[1m]))\n")
+    dev.write_text(dev.read_text() + custom)
+    _git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qam", "a custom rule")
+    dev.write_text(dev.read_text().replace("retention: 2d", "retention: 3d").replace("[1m]", "[2m]"))
+    _git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qam",
+         "longer dev retention, slower custom rule")
 
     result = subprocess.run([sys.executable, "-m", "monitoring.render", "--diff", "HEAD~1", "--out",
                              str(tmp_path / "build")], cwd=repo, capture_output=True, text=True)
@@ -78,5 +84,6 @@ def test_diff_against_the_previous_commit_of_a_repository(tmp_path):
     out = result.stdout
     assert "== stack dev: changes against HEAD~1 ==" in out
     assert "value         prometheus.prometheus.prometheusSpec.retention: 2d -> 3d" in out
+    assert "rule changed  mcp_mesh.custom: record mcp_mesh:tool_calls:rate1m (expr)" in out
     assert "== stack prod-us-east-1: no change ==" in out
     assert "-    retention: 2d" in out and "+    retention: 3d" in out
