@@ -57,6 +57,29 @@ class Metadata:
                 "labels": {**c.COMMON_LABELS, **dict(self.labels)}}
 
 
+class CustomResource:
+    """What every typed custom resource shares: its name and its manifest.
+
+    Subclasses are frozen dataclasses with a ``metadata`` field, class
+    attributes ``api_version`` and ``kind``, and a ``spec()`` method.
+    """
+
+    metadata: Metadata
+    api_version: str
+    kind: str
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    def spec(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def to_manifest(self) -> dict[str, Any]:
+        return {"apiVersion": self.api_version, "kind": self.kind,
+                "metadata": self.metadata.to_manifest(), "spec": self.spec()}
+
+
 # --------------------------------------------------------------------------
 # Relabeling
 # --------------------------------------------------------------------------
@@ -183,20 +206,12 @@ class RuleGroup:
 
 
 @dataclass(frozen=True)
-class PrometheusRule:
+class PrometheusRule(CustomResource):
     metadata: Metadata
     groups: tuple[RuleGroup, ...]
 
     api_version = MONITORING_API_V1
     kind = "PrometheusRule"
 
-    @property
-    def name(self) -> str:
-        return self.metadata.name
-
     def spec(self) -> dict[str, Any]:
         return {"groups": [g.to_manifest() for g in self.groups]}
-
-    def to_manifest(self) -> dict[str, Any]:
-        return {"apiVersion": self.api_version, "kind": self.kind,
-                "metadata": self.metadata.to_manifest(), "spec": self.spec()}

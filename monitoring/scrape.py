@@ -32,6 +32,7 @@ from typing import Any, Mapping
 from monitoring import conventions as c
 from monitoring.resources import (
     MONITORING_API_V1,
+    CustomResource,
     MONITORING_API_V1ALPHA1,
     InvalidResource,
     Metadata,
@@ -142,7 +143,7 @@ def _require(owner: str, what: str, items: tuple) -> None:
 
 
 @dataclass(frozen=True)
-class ServiceMonitor:
+class ServiceMonitor(CustomResource):
     metadata: Metadata
     selector: Mapping[str, str]
     namespaces: tuple[str, ...]
@@ -155,10 +156,6 @@ class ServiceMonitor:
         _require(f"ServiceMonitor {self.name!r}", "endpoint", self.endpoints)
         _require(f"ServiceMonitor {self.name!r}", "selector label", tuple(self.selector))
 
-    @property
-    def name(self) -> str:
-        return self.metadata.name
-
     def spec(self) -> dict[str, Any]:
         return {
             "selector": _selector(self.selector),
@@ -166,13 +163,9 @@ class ServiceMonitor:
             "endpoints": [e.to_manifest() for e in self.endpoints],
         }
 
-    def to_manifest(self) -> dict[str, Any]:
-        return {"apiVersion": self.api_version, "kind": self.kind,
-                "metadata": self.metadata.to_manifest(), "spec": self.spec()}
-
 
 @dataclass(frozen=True)
-class PodMonitor:
+class PodMonitor(CustomResource):
     metadata: Metadata
     selector: Mapping[str, str]
     namespaces: tuple[str, ...]
@@ -185,10 +178,6 @@ class PodMonitor:
         _require(f"PodMonitor {self.name!r}", "endpoint", self.pod_metrics_endpoints)
         _require(f"PodMonitor {self.name!r}", "selector label", tuple(self.selector))
 
-    @property
-    def name(self) -> str:
-        return self.metadata.name
-
     def spec(self) -> dict[str, Any]:
         return {
             "selector": _selector(self.selector),
@@ -196,13 +185,9 @@ class PodMonitor:
             "podMetricsEndpoints": [e.to_manifest() for e in self.pod_metrics_endpoints],
         }
 
-    def to_manifest(self) -> dict[str, Any]:
-        return {"apiVersion": self.api_version, "kind": self.kind,
-                "metadata": self.metadata.to_manifest(), "spec": self.spec()}
-
 
 @dataclass(frozen=True)
-class Probe:
+class Probe(CustomResource):
     """Static targets probed through a prober (the blackbox exporter).
 
     ``prober_url`` is the prober's ``host:port``; the operator scrapes
@@ -224,10 +209,6 @@ class Probe:
     def __post_init__(self):
         _require(f"Probe {self.name!r}", "target", self.targets)
 
-    @property
-    def name(self) -> str:
-        return self.metadata.name
-
     def spec(self) -> dict[str, Any]:
         return _drop_empty({
             "jobName": self.job_name,
@@ -240,10 +221,6 @@ class Probe:
             })},
             "metricRelabelings": [r.to_manifest() for r in self.metric_relabelings],
         })
-
-    def to_manifest(self) -> dict[str, Any]:
-        return {"apiVersion": self.api_version, "kind": self.kind,
-                "metadata": self.metadata.to_manifest(), "spec": self.spec()}
 
 
 class KubernetesRole(StrEnum):
@@ -273,7 +250,7 @@ class StaticConfig:
 
 
 @dataclass(frozen=True)
-class ScrapeConfig:
+class ScrapeConfig(CustomResource):
     """A scrape job written out (monitoring.coreos.com/v1alpha1).
 
     The operator names the Prometheus job itself (``scrapeConfig/<ns>/<name>``)
@@ -301,10 +278,6 @@ class ScrapeConfig:
         _require(f"ScrapeConfig {self.name!r}", "static or kubernetes_sd config",
                  (*self.kubernetes_sd_configs, *self.static_configs))
 
-    @property
-    def name(self) -> str:
-        return self.metadata.name
-
     def spec(self) -> dict[str, Any]:
         return _drop_empty({
             "jobName": self.job_name,
@@ -319,10 +292,6 @@ class ScrapeConfig:
             "metricRelabelings": [r.to_manifest() for r in self.metric_relabelings],
             "basicAuth": {k: dict(v) for k, v in self.basic_auth.items()} if self.basic_auth else None,
         })
-
-    def to_manifest(self) -> dict[str, Any]:
-        return {"apiVersion": self.api_version, "kind": self.kind,
-                "metadata": self.metadata.to_manifest(), "spec": self.spec()}
 
 
 # --------------------------------------------------------------------------
