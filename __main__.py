@@ -22,9 +22,10 @@ def project_config() -> tuple[dict, frozenset]:
         if not full_key.startswith(prefix):
             continue
         key = full_key[len(prefix):]
-        if key in SECRET_KEYS:
+        if key in SECRET_KEYS and pulumi.runtime.is_config_secret(full_key):
             secrets.add(key)
         else:
+            # A secret set in plain text lands here too, and the settings loader refuses it.
             plain[key] = value
     return plain, frozenset(secrets)
 

@@ -156,3 +156,13 @@ def test_a_missing_slack_webhook_secret_stops_a_prod_stack_before_anything_is_re
         run_program("prod-us-west-2", stack_config("prod-us-west-2"), {}, run=run)
     assert str(err.value).startswith("slackWebhookUrl: required secret is not set")
     assert run.registrations == []
+
+
+def test_a_secret_set_in_plain_text_is_refused_before_anything_is_registered():
+    run = Run()
+    config = {**stack_config("prod-us-east-1"), c.SECRET_SLACK_WEBHOOK: SLACK_WEBHOOK}
+    with pytest.raises(SettingsError) as err:
+        run_program("prod-us-east-1", config, {}, run=run)
+    assert str(err.value) == (
+        "slackWebhookUrl: is a secret: set it with `pulumi config set --secret`, not in plain text")
+    assert run.registrations == []
