@@ -133,6 +133,8 @@ SECRET_GRAFANA_ADMIN_PASSWORD = "grafanaAdminPassword"
 SECRET_SLACK_WEBHOOK = "slackWebhookUrl"
 SECRET_REMOTE_WRITE_CREDENTIALS = "remoteWriteCredentials"
 SECRET_FEDERATION_BASIC_AUTH = "federationBasicAuth"
+SECRET_FEDERATION_CA = "federationCa"
+FEDERATION_CA_KEY = "ca.crt"
 
 GRAFANA_ADMIN_USER_KEY = "admin-user"
 GRAFANA_ADMIN_PASSWORD_KEY = "admin-password"

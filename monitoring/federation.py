@@ -60,6 +60,11 @@ def htpasswd_secret_name(settings: StackSettings) -> str:
     return f"{settings.release_name}-federation-htpasswd"
 
 
+def federation_ca_secret_name(settings: StackSettings) -> str:
+    """The Secret holding the CA the global Prometheus trusts for https regions."""
+    return f"{settings.release_name}-federation-ca"
+
+
 def federation_auth_secret_name(settings: StackSettings) -> str:
     """The Secret holding the credentials a federator presents (global side)."""
     return f"{settings.release_name}-federation-auth"
@@ -154,6 +159,9 @@ def federation_scrape_config(settings: StackSettings, sources: Iterable[Federati
         name = federation_auth_secret_name(settings)
         basic_auth = {"username": {"name": name, "key": c.REMOTE_WRITE_USERNAME_KEY},
                       "password": {"name": name, "key": c.REMOTE_WRITE_PASSWORD_KEY}}
+    tls_config = None
+    if c.SECRET_FEDERATION_CA in settings.secrets_set:
+        tls_config = {"ca": {"secret": {"name": federation_ca_secret_name(settings), "key": c.FEDERATION_CA_KEY}}}
     return ScrapeConfig(
         metadata=Metadata(c.JOB_FEDERATE, settings.namespace, c.selector_labels(settings.release_name)),
         job_name=c.JOB_FEDERATE,
@@ -163,6 +171,7 @@ def federation_scrape_config(settings: StackSettings, sources: Iterable[Federati
         scrape_interval=settings.federation.interval,
         honor_labels=True,
         basic_auth=basic_auth,
+        tls_config=tls_config,
         metric_relabelings=(
             RelabelConfig("drop the replica label", action=RelabelAction.LABELDROP, regex=REPLICA_LABEL),
         ),

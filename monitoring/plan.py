@@ -164,6 +164,10 @@ def _secrets(settings: StackSettings) -> tuple[SecretPlan, ...]:
             c.REMOTE_WRITE_USERNAME_KEY: SecretValue(SecretSource.CONFIG, f"{c.SECRET_FEDERATION_BASIC_AUTH}.username"),
             c.REMOTE_WRITE_PASSWORD_KEY: SecretValue(SecretSource.CONFIG, f"{c.SECRET_FEDERATION_BASIC_AUTH}.password"),
         }))
+    if federation.is_global(settings) and c.SECRET_FEDERATION_CA in settings.secrets_set:
+        out.append(SecretPlan(federation.federation_ca_secret_name(settings), ns, {
+            c.FEDERATION_CA_KEY: SecretValue(SecretSource.CONFIG, c.SECRET_FEDERATION_CA),
+        }))
     for target in settings.remote_write:
         if target.basic_auth:
             path = f"{c.SECRET_REMOTE_WRITE_CREDENTIALS}.{target.name}"

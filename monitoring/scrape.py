@@ -270,6 +270,8 @@ class ScrapeConfig(CustomResource):
     metric_relabelings: tuple[RelabelConfig, ...] = ()
     # {"username": SecretKeySelector, "password": SecretKeySelector}: credentials by reference only.
     basic_auth: Mapping[str, Mapping[str, str]] | None = None
+    # TLS of https targets: {"ca": {"secret": SecretKeySelector}}, by reference only.
+    tls_config: Mapping[str, Any] | None = None
 
     api_version = MONITORING_API_V1ALPHA1
     kind = "ScrapeConfig"
@@ -291,6 +293,7 @@ class ScrapeConfig(CustomResource):
             "relabelings": [r.to_manifest() for r in self.relabelings],
             "metricRelabelings": [r.to_manifest() for r in self.metric_relabelings],
             "basicAuth": {k: dict(v) for k, v in self.basic_auth.items()} if self.basic_auth else None,
+            "tlsConfig": dict(self.tls_config) if self.tls_config else None,
         })
 
 

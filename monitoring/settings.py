@@ -223,6 +223,8 @@ SPECS: tuple[Spec, ...] = (
     _s("federationInterval", "15s", "global stack: federation scrape interval"),
     Spec(c.SECRET_FEDERATION_BASIC_AUTH, Kind.OBJECT, None,
          "federation basic auth {username, password}: required for ingress exposure", secret=True),
+    Spec(c.SECRET_FEDERATION_CA, Kind.STRING, None,
+         "global stack: PEM of the CA that signed the regions' https federation endpoints", secret=True),
     Spec(c.SECRET_GRAFANA_ADMIN_PASSWORD, Kind.STRING, None,
          "Grafana admin password (generated when unset)", secret=True),
     Spec(c.SECRET_SLACK_WEBHOOK, Kind.STRING, None,

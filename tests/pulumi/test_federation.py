@@ -4,7 +4,7 @@ import pytest
 
 from monitoring import conventions as c
 from monitoring.settings import SettingsError
-from tests.pulumi.harness import Run, is_secret, run_program, stack_config
+from tests.pulumi.harness import Run, is_secret, run_program, stack_config, without_secrets
 
 SCRAPE_CONFIG = "kubernetes:monitoring.coreos.com/v1alpha1:ScrapeConfig"
 SECRETS = {c.SECRET_SLACK_WEBHOOK: "https://hooks.slack.example/fed"}
@@ -108,3 +108,20 @@ def test_an_ingress_requires_basic_auth_and_keeps_the_htpasswd_secret():
     assert "fed-literal-pw-31b" not in str(run.registrations)
     assert run.outputs["federationEndpoint"] == "prometheus.us-east-1.example.com:443"
     assert run.outputs["federationScheme"] == "https"
+
+
+def test_https_regions_are_federated_with_basic_auth_and_a_ca_by_secret_reference():
+    credentials = {"username": "federator", "password": "fed-global-pw-8d2"}
+    ca = "-----BEGIN CERTIFICATE-----\nMIIB-private-ca-literal\n-----END CERTIFICATE-----\n"
+    run = run_program("prod", stack_config("prod"), {**SECRETS, c.SECRET_FEDERATION_BASIC_AUTH: credentials,
+                                                     c.SECRET_FEDERATION_CA: ca}, stack_outputs=REGIONS)
+    spec = _federation_job(run).inputs["spec"]
+    assert spec["basicAuth"] == {"username": {"name": "prometheus-federation-auth", "key": "username"},
+                                 "password": {"name": "prometheus-federation-auth", "key": "password"}}
+    assert spec["tlsConfig"] == {"ca": {"secret": {"name": "prometheus-federation-ca", "key": "ca.crt"}}}
+    secrets = {s.inputs["metadata"]["name"]: s for s in run.by_type("kubernetes:core/v1:Secret")}
+    assert is_secret(secrets["prometheus-federation-auth"].raw_inputs["stringData"])
+    assert secrets["prometheus-federation-auth"].inputs["stringData"]["password"] == "fed-global-pw-8d2"
+    assert is_secret(secrets["prometheus-federation-ca"].raw_inputs["stringData"])
+    visible = str([without_secrets(r.raw_inputs) for r in run.registrations])
+    assert "fed-global-pw-8d2" not in visible and "private-ca-literal" not in visible

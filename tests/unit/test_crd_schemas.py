@@ -24,7 +24,7 @@ from monitoring import conventions as c
 from monitoring.plan import build_plan
 from monitoring.render import to_yaml
 from monitoring.settings import load_settings
-from monitoring.stacks import plan_stack, stack_names
+from monitoring.stacks import plan_stack, read_stack_config, repo_federation_sources, stack_names
 
 CRD_DIR = "prometheus-operator-crds"
 PRESERVE_UNKNOWN = "x-kubernetes-preserve-unknown-fields"
@@ -89,6 +89,12 @@ def _variants() -> Iterator[tuple[str, Any]]:
         **regional, "blackboxExporterEnabled": False, "meshNamespace": "agents",
         "agentSelector": {"team": "mesh", "tier": "agent"}, "agentNameLabel": "app.kubernetes.io/name",
         "registrySelector": {"app": "registry"}, "registryServesMetrics": True}))
+    # The global stack with https regions, basic auth and a private CA (secrets by reference).
+    global_plain, _ = read_stack_config("prod")
+    secured = load_settings("prod", {**global_plain, "federationTargets": [
+        {"cluster": "partner", "region": "ap-south-1", "endpoint": "fed.partner.example.com:443", "scheme": "https"}]},
+        frozenset({c.SECRET_FEDERATION_BASIC_AUTH, c.SECRET_FEDERATION_CA}))
+    yield "global-https-federation", build_plan(secured, repo_federation_sources(secured))
 
 
 CASES = [(f"{label}/{cr.kind}/{cr.name}", cr) for label, plan in _variants() for cr in plan.custom_resources]
