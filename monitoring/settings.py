@@ -417,16 +417,8 @@ _ENDPOINT = re.compile(r"^[A-Za-z0-9.-]+:\d{1,5}$")
 
 
 def _federation_targets(raw: Any) -> tuple[FederationTarget, ...]:
-    if not isinstance(raw, list):
-        raise _bad("federationTargets", "a list of {cluster, region, endpoint}", raw)
     out = []
-    for i, entry in enumerate(raw):
-        at = f"federationTargets[{i}]"
-        if not isinstance(entry, dict):
-            raise _bad(at, "a mapping with cluster, region and endpoint", entry)
-        for k in entry:
-            if k not in ("cluster", "region", "endpoint", "scheme"):
-                raise _unknown(f"{at}.{k}", [f"{at}.{n}" for n in ("cluster", "region", "endpoint", "scheme")])
+    for at, entry in _entries("federationTargets", raw, ("cluster", "region", "endpoint", "scheme"), "targets"):
         endpoint = str(entry.get("endpoint", ""))
         if not _ENDPOINT.match(endpoint):
             raise _bad(f"{at}.endpoint", "host:port", endpoint)
@@ -594,17 +586,23 @@ def _queue(key: str, raw: Any) -> QueueSettings:
     return queue
 
 
-def _remote_write(raw: Any) -> tuple[RemoteWriteTarget, ...]:
+def _entries(key: str, raw: Any, allowed: tuple[str, ...], what: str):
+    """``(key[i], entry)`` for each mapping of a list-valued setting, unknown fields refused."""
     if not isinstance(raw, list):
-        raise _bad("remoteWrite", "a list of targets", raw)
-    targets, names = [], set()
+        raise _bad(key, f"a list of {what}", raw)
     for i, entry in enumerate(raw):
-        at = f"remoteWrite[{i}]"
+        at = f"{key}[{i}]"
         if not isinstance(entry, dict):
-            raise _bad(at, "a mapping with name and url", entry)
+            raise _bad(at, f"a mapping with {', '.join(allowed)}", entry)
         for k in entry:
-            if k not in _REMOTE_WRITE_KEYS:
-                raise _unknown(f"{at}.{k}", [f"{at}.{r}" for r in _REMOTE_WRITE_KEYS])
+            if k not in allowed:
+                raise _unknown(f"{at}.{k}", [f"{at}.{r}" for r in allowed])
+        yield at, entry
+
+
+def _remote_write(raw: Any) -> tuple[RemoteWriteTarget, ...]:
+    targets, names = [], set()
+    for at, entry in _entries("remoteWrite", raw, _REMOTE_WRITE_KEYS, "targets"):
         name = _dns_label(f"{at}.name", str(entry.get("name", "")))
         if name in names:
             raise SettingsError(f"{at}.name", f"duplicate remote-write target name {name!r}")
@@ -644,17 +642,9 @@ def _custom_rules(raw: Any) -> tuple[RecordingRule | AlertingRule, ...]:
     stops the program here, with the rule's position and name, before anything
     is deployed. Alerts without a severity label are warnings.
     """
-    if not isinstance(raw, list):
-        raise _bad("customRules", "a list of rules", raw)
     rules: list[RecordingRule | AlertingRule] = []
     taken = set(c.RECORDING_RULES) | set(c.ALERTS)
-    for i, entry in enumerate(raw):
-        at = f"customRules[{i}]"
-        if not isinstance(entry, dict):
-            raise _bad(at, "a mapping with 'record' or 'alert', and 'expr'", entry)
-        for k in entry:
-            if k not in _CUSTOM_RULE_KEYS:
-                raise _unknown(f"{at}.{k}", [f"{at}.{r}" for r in _CUSTOM_RULE_KEYS])
+    for at, entry in _entries("customRules", raw, _CUSTOM_RULE_KEYS, "rules"):
         is_alert = "alert" in entry
         if is_alert == ("record" in entry):
             raise SettingsError(at, f"needs exactly one of 'record' and 'alert', got {sorted(entry)}")

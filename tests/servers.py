@@ -3,7 +3,7 @@ the blackbox exporter, and in-process HTTP stubs standing in for agents.
 
 Every server listens on 127.0.0.1 on a free port, gets its own work directory,
 is waited for until its readiness endpoint answers, and is stopped by its PID
-(never by process name: other engineers' servers run on the same machine).
+(never by process name: other servers may run on the same machine).
 
 Typical use, through the fixtures at the end of this module (import them into
 a ``conftest.py``: ``from tests.servers import servers, module_servers``)::
