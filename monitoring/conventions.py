@@ -133,6 +133,8 @@ SECRET_GRAFANA_ADMIN_PASSWORD = "grafanaAdminPassword"
 SECRET_SLACK_WEBHOOK = "slackWebhookUrl"
 SECRET_REMOTE_WRITE_CREDENTIALS = "remoteWriteCredentials"
 SECRET_FEDERATION_BASIC_AUTH = "federationBasicAuth"
+# Header carrying a remote-write target's tenant (Mimir, Cortex, Loki).
+TENANT_HEADER = "X-Scope-OrgID"
 SECRET_FEDERATION_CA = "federationCa"
 FEDERATION_CA_KEY = "ca.crt"
 

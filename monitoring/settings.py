@@ -102,6 +102,12 @@ def _dns_label(key: str, value: str) -> str:
     return value
 
 
+def _non_empty(key: str, value: str) -> str:
+    if not value:
+        raise _bad(key, "a non-empty value", value)
+    return value
+
+
 def _regex(key: str, value: str) -> str:
     try:
         re.compile(value)
@@ -499,7 +505,7 @@ class StackSettings:
     alertmanager: AlertmanagerSettings
     mesh: MeshSettings
     rules: RuleSettings
-    federation: "FederationSettings | None" = None
+    federation: FederationSettings
     secrets_set: frozenset[str] = frozenset()
 
     @property
@@ -849,7 +855,7 @@ def load_settings(stack: str, config: Mapping[str, Any], secrets_set=frozenset()
         grafana=GrafanaSettings(
             enabled=get("grafanaEnabled"),
             persistence_size=_quantity("grafanaPersistenceSize", get("grafanaPersistenceSize"), "10Gi"),
-            admin_user=get("grafanaAdminUser") or "admin",
+            admin_user=_non_empty("grafanaAdminUser", get("grafanaAdminUser")),
         ),
         alertmanager=alertmanager,
         mesh=MeshSettings(

@@ -51,7 +51,7 @@ def _remote_write(settings: StackSettings, target: RemoteWriteTarget) -> dict[st
         ],
     }
     if target.tenant:
-        spec["headers"] = {"X-Scope-OrgID": target.tenant}
+        spec["headers"] = {c.TENANT_HEADER: target.tenant}
     if target.basic_auth:
         secret = c.remote_write_secret_name(settings.release_name, target.name)
         spec["basicAuth"] = {
