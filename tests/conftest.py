@@ -1,17 +1,16 @@
 """Shared fixtures."""
 
-import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# Upstream reference data (chart values, CRD schemas) lives beside the checkout.
-REFERENCE_DIR = Path(os.environ.get("MCP_MESH_REFERENCE", ROOT.parent / "shared" / "reference"))
+# Upstream reference data (chart values, CRD schemas, chart archives), kept in
+# the repository with its provenance (reference/PROVENANCE.md).
+REFERENCE_DIR = ROOT / "reference"
 
 
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
-    assert REFERENCE_DIR.is_dir(), (
-        f"reference data not found at {REFERENCE_DIR}; set MCP_MESH_REFERENCE to shared/reference")
+    assert REFERENCE_DIR.is_dir(), f"reference data not found at {REFERENCE_DIR}"
     return REFERENCE_DIR

@@ -1,7 +1,7 @@
 """Every custom resource the program creates validates against its CRD, unknown fields rejected.
 
 The schemas are the prometheus-operator CRDs the stack installs
-(``shared/reference/prometheus-operator-crds``, beside the checkout), matched
+(``reference/prometheus-operator-crds``, kept in the repository), matched
 by apiVersion and kind. The API server prunes unknown fields silently, so a
 misspelt field (``honourLabels``) would deploy as if unset; here every object
 schema that lists its properties and does not preserve unknown fields is
