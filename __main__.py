@@ -4,7 +4,6 @@ import pulumi
 
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from monitoring import conventions as c
-from monitoring.federation import is_global
 from monitoring.plan import build_plan
 from monitoring.settings import SECRET_KEYS, SPEC_BY_KEY, FederationTarget, Kind, StackSettings, load_settings
 
@@ -62,7 +61,7 @@ def main() -> None:
         for key in sorted(secret_keys)
     }
 
-    sources = federation_sources(settings) if is_global(settings) else None
+    sources = federation_sources(settings) if settings.profile.federates else None
     stack = MonitoringStack(settings.stack, MonitoringStackArgs(build_plan(settings), secrets, sources))
 
     pulumi.export("namespace", stack.namespace.metadata["name"])

@@ -25,7 +25,7 @@ from typing import Any, Iterable
 from monitoring import conventions as c
 from monitoring.resources import AlertingRule, Metadata, PrometheusRule, RelabelAction, RelabelConfig, RuleGroup
 from monitoring.scrape import ScrapeConfig, StaticConfig
-from monitoring.settings import Exposure, FederationTarget, Role, StackSettings
+from monitoring.settings import Exposure, FederationTarget, StackSettings
 
 # The operator labels every sample of a replica with its pod name under this
 # label (prometheusSpec.replicaExternalLabelName's default).
@@ -213,7 +213,3 @@ def federation_rules(settings: StackSettings) -> PrometheusRule:
         Metadata(c.rule_cr_name(c.GROUP_FEDERATION), settings.namespace, c.selector_labels(settings.release_name)),
         (RuleGroup(c.GROUP_FEDERATION, rules, interval=settings.prometheus.evaluation_interval),),
     )
-
-
-def is_global(settings: StackSettings) -> bool:
-    return settings.role is Role.GLOBAL

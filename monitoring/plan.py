@@ -159,12 +159,12 @@ def _secrets(settings: StackSettings) -> tuple[SecretPlan, ...]:
         out.append(SecretPlan(federation.htpasswd_secret_name(settings), ns, {
             "auth": SecretValue(SecretSource.HTPASSWD, c.SECRET_FEDERATION_BASIC_AUTH),
         }))
-    if federation.is_global(settings) and c.SECRET_FEDERATION_BASIC_AUTH in settings.secrets_set:
+    if settings.profile.federates and c.SECRET_FEDERATION_BASIC_AUTH in settings.secrets_set:
         out.append(SecretPlan(federation.federation_auth_secret_name(settings), ns, {
             c.REMOTE_WRITE_USERNAME_KEY: SecretValue(SecretSource.CONFIG, f"{c.SECRET_FEDERATION_BASIC_AUTH}.username"),
             c.REMOTE_WRITE_PASSWORD_KEY: SecretValue(SecretSource.CONFIG, f"{c.SECRET_FEDERATION_BASIC_AUTH}.password"),
         }))
-    if federation.is_global(settings) and c.SECRET_FEDERATION_CA in settings.secrets_set:
+    if settings.profile.federates and c.SECRET_FEDERATION_CA in settings.secrets_set:
         out.append(SecretPlan(federation.federation_ca_secret_name(settings), ns, {
             c.FEDERATION_CA_KEY: SecretValue(SecretSource.CONFIG, c.SECRET_FEDERATION_CA),
         }))
@@ -228,11 +228,11 @@ def build_plan(settings: StackSettings, federation_sources=None) -> StackPlan:
         custom_resources=rules.with_runbook_urls(settings, (
             *scrape.mesh_scrape_resources(settings),
             *rules.prometheus_rules(settings),
-            *((federation.federation_rules(settings),) if federation.is_global(settings) else ()),
+            *((federation.federation_rules(settings),) if settings.profile.federates else ()),
         )),
         exposure=tuple(federation.exposure_manifests(settings)),
     )
-    if federation.is_global(settings) and federation_sources is not None:
+    if settings.profile.federates and federation_sources is not None:
         plan = dataclasses.replace(
             plan, custom_resources=(*plan.custom_resources, plan.federation_job(federation_sources)))
     return plan

@@ -31,7 +31,7 @@ from monitoring import conventions as c
 from monitoring.diff import diff_trees, format_diffs
 from monitoring.plan import StackPlan
 from monitoring.settings import SettingsError
-from monitoring.federation import is_global, regional_endpoint
+from monitoring.federation import regional_endpoint
 from monitoring.stacks import PROJECT_ROOT, plan_stack, stack_names
 
 
@@ -104,7 +104,7 @@ def summary(plan: StackPlan) -> str:
 
 def _federation_summary(plan: StackPlan) -> str:
     s = plan.settings
-    if is_global(s):
+    if s.profile.federates:
         jobs = [cr for cr in plan.custom_resources if cr.kind == "ScrapeConfig" and cr.name == c.JOB_FEDERATE]
         sources = [f"{sc.labels['source_cluster']} ({sc.targets[0]})" for job in jobs for sc in job.static_configs]
         return "federates " + (", ".join(sources) or "nothing")

@@ -43,7 +43,7 @@ from typing import Any, Iterable
 
 from monitoring import conventions as c
 from monitoring.resources import AlertingRule, Metadata, PrometheusRule, RecordingRule, Rule, RuleGroup
-from monitoring.settings import Role, StackSettings, quantity_value
+from monitoring.settings import StackSettings, quantity_value
 
 # The guide's rate window for every per-agent rate.
 RATE_WINDOW = "5m"
@@ -393,7 +393,7 @@ def with_runbook_urls(settings: StackSettings, resources: Iterable[Any]) -> tupl
 def rule_groups(settings: StackSettings) -> tuple[RuleGroup, ...]:
     """Every rule group the stack deploys (runbook URLs come with :func:`with_runbook_urls`)."""
     groups: list[RuleGroup] = []
-    if settings.role is not Role.GLOBAL:
+    if settings.profile.mesh_groups:
         groups += mesh_groups(settings)
     groups.append(prometheus_health_group(settings))
     custom = custom_group(settings)

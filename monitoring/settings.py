@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any, Callable, Mapping
 
 from monitoring import conventions as c
+from monitoring import roles
 from monitoring.resources import AlertingRule, InvalidResource, RecordingRule
 
 PROJECT = c.PROJECT_NAME
@@ -145,9 +146,11 @@ def _s(key, default, description):
 
 SPECS: tuple[Spec, ...] = (
     # stack identity
-    _s("role", "regional", "dev, regional or global: what this cluster is in the fleet"),
-    _s("cluster", "", "cluster name; the 'cluster' external label (required for regional and global)"),
-    _s("region", "", "region name; the 'region' external label (required for regional stacks)"),
+    _s("role", roles.DEFAULT, f"{roles.spoken(roles.names())}: what this cluster is in the fleet"),
+    _s("cluster", "", "cluster name; the 'cluster' external label (required for "
+                      f"{roles.spoken(roles.names('needs_cluster'), 'and')})"),
+    _s("region", "", "region name; the 'region' external label (required for "
+                     f"{roles.spoken(roles.names('needs_region'), 'and')} stacks)"),
     _s("namespace", "monitoring", "namespace of the monitoring stack"),
     _s("releaseName", "prometheus", "Helm release name of kube-prometheus-stack; also the selector label value"),
     Spec("protect", Kind.BOOLEAN, False, "protect namespace, CRD release and storage class from deletion"),
@@ -279,10 +282,7 @@ def _coerce(spec: Spec, value: Any) -> Any:
 # Typed sections
 # --------------------------------------------------------------------------
 
-class Role(StrEnum):
-    DEV = "dev"
-    REGIONAL = "regional"
-    GLOBAL = "global"
+Role = roles.Role
 
 
 class ReclaimPolicy(StrEnum):
@@ -438,7 +438,7 @@ def _federation_targets(raw: Any) -> tuple[FederationTarget, ...]:
     return tuple(out)
 
 
-def _federation(get: Callable[[str], Any], role: "Role", region: str) -> FederationSettings:
+def _federation(get: Callable[[str], Any], role: Role, region: str) -> FederationSettings:
     exposure = _enum("federationExposure", Exposure, get("federationExposure"))
     host = get("federationHost")
     if host and not re.match(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", host):
@@ -456,11 +456,14 @@ def _federation(get: Callable[[str], Any], role: "Role", region: str) -> Federat
     if not 0 < port < 65536:
         raise _bad("federationPort", "a port number", port)
     stacks, targets = get("federationStacks"), _federation_targets(get("federationTargets"))
-    if role is not Role.GLOBAL and (stacks or targets):
+    federates = roles.profile(role).federates
+    if not federates and (stacks or targets):
         raise SettingsError("federationStacks" if stacks else "federationTargets",
-                            f"only a global stack federates, this one is {role}")
-    if role is Role.GLOBAL and not (stacks or targets):
-        raise SettingsError("federationStacks", "a global stack needs regional stacks or targets, got []")
+                            f"only a {roles.spoken(roles.names('federates'))} stack federates, "
+                            f"this one is {role}")
+    if federates and not (stacks or targets):
+        raise SettingsError("federationStacks", f"a {role} stack needs "
+                            f"{roles.spoken(roles.names('federated'))} stacks or targets, got []")
     return FederationSettings(
         exposure=exposure, host=host or f"prometheus-{region}", port=port, source_ranges=tuple(ranges),
         stacks=tuple(stacks), targets=targets,
@@ -507,6 +510,11 @@ class StackSettings:
     rules: RuleSettings
     federation: FederationSettings
     secrets_set: frozenset[str] = frozenset()
+
+    @property
+    def profile(self) -> roles.RoleProfile:
+        """What this stack's role does (the row of the role table)."""
+        return roles.profile(self.role)
 
     @property
     def slack_enabled(self) -> bool:
@@ -756,10 +764,11 @@ def load_settings(stack: str, config: Mapping[str, Any], secrets_set=frozenset()
 
     role = _enum("role", Role, get("role"))
     cluster, region = get("cluster"), get("region")
-    if role is not Role.DEV and not cluster:
+    profile = roles.profile(role)
+    if profile.needs_cluster and not cluster:
         raise SettingsError("cluster", f"required for a {role} stack, got ''")
-    if role is Role.REGIONAL and not region:
-        raise SettingsError("region", "required for a regional stack, got ''")
+    if profile.needs_region and not region:
+        raise SettingsError("region", f"required for a {role} stack, got ''")
     for key, val in (("cluster", cluster), ("region", region)):
         if val:
             _dns_label(key, val)

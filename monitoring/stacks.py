@@ -6,15 +6,19 @@ configuration from the engine.
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from monitoring import conventions as c
-from monitoring.federation import is_global, regional_endpoint
+from monitoring import roles
+from monitoring.federation import regional_endpoint
 from monitoring.plan import StackPlan, build_plan
-from monitoring.settings import FederationTarget, StackSettings, load_settings
+from monitoring.settings import FederationTarget, SettingsError, StackSettings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,6 +68,9 @@ def repo_federation_sources(settings: StackSettings, root: Path = PROJECT_ROOT) 
     sources = list(settings.federation.targets)
     for name in settings.federation.stacks:
         regional = load_stack(name, root)
+        if not regional.profile.federated:
+            raise SettingsError("federationStacks", f"{name} is a {regional.role} stack; only "
+                                f"{roles.spoken(roles.names('federated'))} stacks are federated")
         exported = regional_endpoint(regional)
         endpoint = exported.endpoint or f"{regional.cluster}.internal-lb.pending:{regional.federation.port}"
         sources.append(FederationTarget(regional.cluster, regional.region, endpoint, exported.scheme))
@@ -73,5 +80,38 @@ def repo_federation_sources(settings: StackSettings, root: Path = PROJECT_ROOT) 
 def plan_stack(stack: str, root: Path = PROJECT_ROOT) -> StackPlan:
     """The full plan of a stack file, federation sources included."""
     settings = load_stack(stack, root)
-    sources = repo_federation_sources(settings, root) if is_global(settings) else None
+    sources = repo_federation_sources(settings, root) if settings.profile.federates else None
     return build_plan(settings, sources)
+
+
+def ci_matrix(role: str | None = None, root: Path = PROJECT_ROOT) -> dict[str, list[dict[str, str]]]:
+    """The GitHub Actions matrix of the stacks deployed from CI (of one role, if given).
+
+    ``{"include": [{"stack": ..., "role": ...}, ...]}``, in stack-name order:
+    what a workflow feeds to ``fromJSON`` so no stack is listed by hand.
+    """
+    include = []
+    for stack in stack_names(root):
+        settings = load_stack(stack, root)
+        if settings.profile.deployed_from_ci and (role is None or settings.role == role):
+            include.append({"stack": stack, "role": str(settings.role)})
+    return {"include": include}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m monitoring.stacks",
+                                     description="The stack files of this repository.")
+    parser.add_argument("--matrix", action="store_true", required=True,
+                        help="print the CI matrix (JSON) of the stacks deployed from CI")
+    parser.add_argument("--role", choices=roles.names(), help="only stacks of this role")
+    args = parser.parse_args(argv)
+    try:
+        print(json.dumps(ci_matrix(args.role)))
+    except (SettingsError, FileNotFoundError) as err:
+        print(err, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -162,9 +162,10 @@ def run_program(stack: str, config: dict[str, Any], secrets: dict[str, Any] | No
     repository's regional stack files export), with ``secret_outputs`` marked secret.
     """
     if stack_outputs is None:
-        from monitoring.stacks import stack_names
+        from monitoring.stacks import load_stack, stack_names
 
-        stack_outputs = {name: regional_outputs(name) for name in stack_names() if name.startswith("prod-")}
+        stack_outputs = {name: regional_outputs(name) for name in stack_names()
+                         if load_stack(name).profile.federated}
     secrets = secrets or {}
     run = run if run is not None else Run()
     engine_config = {}
