@@ -22,6 +22,9 @@ MONITORING_STACK_TYPE = f"{COMPONENT_PREFIX}:MonitoringStack"
 CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
 KUBE_PROMETHEUS_STACK_CHART = "kube-prometheus-stack"
 PROMETHEUS_OPERATOR_CRDS_CHART = "prometheus-operator-crds"
+# Kubernetes minor versions the program supports; the chart layer of the tests
+# validates every object of every stack against each one's schemas.
+KUBERNETES_VERSIONS = ("1.30", "1.31", "1.32", "1.33", "1.34", "1.35")
 # The CRD chart's release name (it is cluster-scoped content; one per cluster).
 CRDS_RELEASE_NAME = "prometheus-operator-crds"
 
