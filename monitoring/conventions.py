@@ -135,6 +135,7 @@ AGGREGATED_SERIES_REGEX = "mcp_mesh:.*"
 SECRET_GRAFANA_ADMIN_PASSWORD = "grafanaAdminPassword"
 SECRET_SLACK_WEBHOOK = "slackWebhookUrl"
 SECRET_REMOTE_WRITE_CREDENTIALS = "remoteWriteCredentials"
+SECRET_PAGERDUTY_ROUTING_KEY = "pagerdutyRoutingKey"
 SECRET_FEDERATION_BASIC_AUTH = "federationBasicAuth"
 # Header carrying a remote-write target's tenant (Mimir, Cortex, Loki).
 TENANT_HEADER = "X-Scope-OrgID"
@@ -144,12 +145,19 @@ FEDERATION_CA_KEY = "ca.crt"
 GRAFANA_ADMIN_USER_KEY = "admin-user"
 GRAFANA_ADMIN_PASSWORD_KEY = "admin-password"
 SLACK_WEBHOOK_KEY = "webhook-url"
+PAGERDUTY_ROUTING_KEY_KEY = "routing-key"
 REMOTE_WRITE_USERNAME_KEY = "username"
 REMOTE_WRITE_PASSWORD_KEY = "password"
 # Alertmanager mounts every Secret listed in alertmanagerSpec.secrets here.
 ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets"
 ALERTMANAGER_DEFAULT_RECEIVER = "default"
 ALERTMANAGER_NULL_RECEIVER = "null"
+# Receivers by severity: critical alerts page, warnings open tickets.
+ALERTMANAGER_PAGE_RECEIVER = "pages"
+ALERTMANAGER_TICKET_RECEIVER = "tickets"
+# Labels that make two alerts "the same alert" for inhibition (a critical one
+# silences the warning one): its name, what it is about, and where.
+INHIBIT_EQUAL_LABELS = ("alertname", "cluster", "namespace", "agent", "slo")
 GRAFANA_PASSWORD_LENGTH = 32
 
 
@@ -159,6 +167,10 @@ def grafana_admin_secret_name(release_name: str) -> str:
 
 def slack_secret_name(release_name: str) -> str:
     return f"{release_name}-alertmanager-slack"
+
+
+def pagerduty_secret_name(release_name: str) -> str:
+    return f"{release_name}-alertmanager-pagerduty"
 
 
 def remote_write_secret_name(release_name: str, target: str) -> str:

@@ -155,6 +155,10 @@ def _secrets(settings: StackSettings) -> tuple[SecretPlan, ...]:
         out.append(SecretPlan(c.slack_secret_name(release), ns, {
             c.SLACK_WEBHOOK_KEY: SecretValue(SecretSource.CONFIG, c.SECRET_SLACK_WEBHOOK),
         }))
+    if settings.pagerduty_enabled:
+        out.append(SecretPlan(c.pagerduty_secret_name(release), ns, {
+            c.PAGERDUTY_ROUTING_KEY_KEY: SecretValue(SecretSource.CONFIG, c.SECRET_PAGERDUTY_ROUTING_KEY),
+        }))
     if settings.federation.exposure is Exposure.INGRESS:
         out.append(SecretPlan(federation.htpasswd_secret_name(settings), ns, {
             "auth": SecretValue(SecretSource.HTPASSWD, c.SECRET_FEDERATION_BASIC_AUTH),

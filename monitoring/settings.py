@@ -219,6 +219,10 @@ SPECS: tuple[Spec, ...] = (
     _s("alertmanagerRepeatInterval", "12h", "wait before repeating a notification"),
     _s("alertmanagerResolveTimeout", "5m", "time after which an alert without updates is resolved"),
     _s("slackChannel", "#alerts", "Slack channel of the default receiver; empty for no Slack"),
+    _s("pageSlackChannel", "", "Slack channel of pages (severity critical); empty: slackChannel"),
+    _s("ticketSlackChannel", "", "Slack channel of tickets (severity warning); empty: slackChannel"),
+    Spec("pagerdutyPages", Kind.BOOLEAN, False,
+         "send pages to PagerDuty (routing key from the secret pagerdutyRoutingKey) instead of Slack"),
     # secrets: set with `pulumi config set --secret`; never in values or state in plain text
     # federation: how a regional Prometheus is reached, and what the global one federates
     _s("federationExposure", "service-name",
@@ -238,6 +242,8 @@ SPECS: tuple[Spec, ...] = (
          "Grafana admin password (generated when unset)", secret=True),
     Spec(c.SECRET_SLACK_WEBHOOK, Kind.STRING, None,
          "Slack incoming-webhook URL (required when slackChannel is set)", secret=True),
+    Spec(c.SECRET_PAGERDUTY_ROUTING_KEY, Kind.STRING, None,
+         "PagerDuty Events API v2 routing key (required when pagerdutyPages is true)", secret=True),
     Spec(c.SECRET_REMOTE_WRITE_CREDENTIALS, Kind.OBJECT, None,
          "remote-write basic-auth credentials: {<target name>: {username, password}}", secret=True),
 )
@@ -486,6 +492,9 @@ class AlertmanagerSettings:
     repeat_interval: str
     resolve_timeout: str
     slack_channel: str  # "" means no Slack receiver
+    page_slack_channel: str = ""  # "" means slack_channel
+    ticket_slack_channel: str = ""  # "" means slack_channel
+    pagerduty_pages: bool = False
 
 
 @dataclass(frozen=True)
@@ -519,6 +528,10 @@ class StackSettings:
     @property
     def slack_enabled(self) -> bool:
         return self.alertmanager.enabled and bool(self.alertmanager.slack_channel)
+
+    @property
+    def pagerduty_enabled(self) -> bool:
+        return self.alertmanager.enabled and self.alertmanager.pagerduty_pages
 
 
 # --------------------------------------------------------------------------
@@ -725,6 +738,8 @@ def required_secrets(settings: StackSettings) -> list[str]:
     keys = []
     if settings.slack_enabled:
         keys.append(c.SECRET_SLACK_WEBHOOK)
+    if settings.pagerduty_enabled:
+        keys.append(c.SECRET_PAGERDUTY_ROUTING_KEY)
     if any(t.basic_auth for t in settings.remote_write):
         keys.append(c.SECRET_REMOTE_WRITE_CREDENTIALS)
     if settings.federation and settings.federation.exposure is Exposure.INGRESS:
@@ -844,9 +859,17 @@ def load_settings(stack: str, config: Mapping[str, Any], secrets_set=frozenset()
         repeat_interval=_duration("alertmanagerRepeatInterval", get("alertmanagerRepeatInterval")),
         resolve_timeout=_duration("alertmanagerResolveTimeout", get("alertmanagerResolveTimeout")),
         slack_channel=get("slackChannel"),
+        page_slack_channel=get("pageSlackChannel"),
+        ticket_slack_channel=get("ticketSlackChannel"),
+        pagerduty_pages=get("pagerdutyPages"),
     )
-    if alertmanager.slack_channel and not re.match(r"^[#@][\w.-]+$", alertmanager.slack_channel):
-        raise _bad("slackChannel", "a channel like #alerts", alertmanager.slack_channel)
+    for key in ("slackChannel", "pageSlackChannel", "ticketSlackChannel"):
+        if get(key) and not re.match(r"^[#@][\w.-]+$", get(key)):
+            raise _bad(key, "a channel like #alerts", get(key))
+    for key in ("pageSlackChannel", "ticketSlackChannel"):
+        if get(key) and not alertmanager.slack_channel:
+            raise SettingsError(key, f"needs slackChannel (the Slack webhook's receiver), got {get(key)!r} "
+                                     "with slackChannel ''")
 
     settings = StackSettings(
         stack=stack,

@@ -90,17 +90,68 @@ def prometheus_spec(settings: StackSettings) -> dict[str, Any]:
     return spec
 
 
-def alertmanager_config(settings: StackSettings) -> dict[str, Any]:
-    """Alertmanager's configuration file (alertmanager.yml) as a mapping."""
+def _slack(settings: StackSettings, channel: str) -> dict[str, Any]:
+    # The webhook URL is read from the mounted Secret at run time.
+    return {"api_url_file": slack_webhook_path(settings), "channel": channel, "send_resolved": True}
+
+
+def _receivers(settings: StackSettings) -> list[dict[str, Any]]:
+    """The default receiver, the pages and tickets receivers, and the null one.
+
+    Pages go to PagerDuty when ``pagerdutyPages`` is on (the routing key read
+    from the mounted Secret, like the Slack webhook), else to Slack; tickets
+    to Slack. A channel left empty falls back to ``slackChannel``; with no
+    Slack at all (dev) a receiver has no integration and notifies nobody.
+    """
     am = settings.alertmanager
-    default_receiver: dict[str, Any] = {"name": c.ALERTMANAGER_DEFAULT_RECEIVER}
+    default: dict[str, Any] = {"name": c.ALERTMANAGER_DEFAULT_RECEIVER}
+    pages: dict[str, Any] = {"name": c.ALERTMANAGER_PAGE_RECEIVER}
+    tickets: dict[str, Any] = {"name": c.ALERTMANAGER_TICKET_RECEIVER}
     if settings.slack_enabled:
-        # The webhook URL is read from the mounted Secret at run time.
-        default_receiver["slack_configs"] = [{
-            "api_url_file": slack_webhook_path(settings),
-            "channel": am.slack_channel,
-            "send_resolved": True,
-        }]
+        default["slack_configs"] = [_slack(settings, am.slack_channel)]
+        tickets["slack_configs"] = [_slack(settings, am.ticket_slack_channel or am.slack_channel)]
+        if not settings.pagerduty_enabled:
+            pages["slack_configs"] = [_slack(settings, am.page_slack_channel or am.slack_channel)]
+    if settings.pagerduty_enabled:
+        pages["pagerduty_configs"] = [{"routing_key_file": pagerduty_routing_key_path(settings),
+                                       "send_resolved": True}]
+    return [default, pages, tickets, {"name": c.ALERTMANAGER_NULL_RECEIVER}]
+
+
+def _matcher(label: str, value: str) -> str:
+    return f'{label} = "{value}"'
+
+
+def inhibit_rules() -> list[dict[str, Any]]:
+    """A critical alert inhibits the warning of the same alert about the same thing.
+
+    "The same" is :data:`conventions.INHIBIT_EQUAL_LABELS` (name, cluster,
+    namespace, agent, SLO; a label both alerts lack counts as equal), so a
+    page about one agent never hides a ticket about another. The chart's
+    own rules for its ``info`` alerts and InfoInhibitor are kept: these
+    values replace the chart's list as a whole.
+    """
+    return [
+        {"source_matchers": [_matcher(c.LABEL_SEVERITY, c.SEVERITY_CRITICAL)],
+         "target_matchers": [_matcher(c.LABEL_SEVERITY, c.SEVERITY_WARNING)],
+         "equal": list(c.INHIBIT_EQUAL_LABELS)},
+        {"source_matchers": [f'{c.LABEL_SEVERITY} =~ "{c.SEVERITY_CRITICAL}|{c.SEVERITY_WARNING}"'],
+         "target_matchers": [_matcher(c.LABEL_SEVERITY, "info")],
+         "equal": ["namespace", "alertname"]},
+        {"source_matchers": [_matcher("alertname", "InfoInhibitor")],
+         "target_matchers": [_matcher(c.LABEL_SEVERITY, "info")],
+         "equal": ["namespace"]},
+        {"target_matchers": [_matcher("alertname", "InfoInhibitor")]},
+    ]
+
+
+def alertmanager_config(settings: StackSettings) -> dict[str, Any]:
+    """Alertmanager's configuration file (alertmanager.yml) as a mapping.
+
+    Routing by severity: ``critical`` alerts page, ``warning`` alerts become
+    tickets, anything else goes to the default receiver.
+    """
+    am = settings.alertmanager
     return {
         "global": {"resolve_timeout": am.resolve_timeout},
         "route": {
@@ -109,13 +160,34 @@ def alertmanager_config(settings: StackSettings) -> dict[str, Any]:
             "group_interval": am.group_interval,
             "repeat_interval": am.repeat_interval,
             "receiver": c.ALERTMANAGER_DEFAULT_RECEIVER,
-            # The chart's always-firing Watchdog alert is a dead man's switch for
-            # an external pager, not something to post to Slack.
-            "routes": [{"receiver": c.ALERTMANAGER_NULL_RECEIVER, "matchers": ['alertname = "Watchdog"']}],
+            "routes": [
+                # The chart's always-firing Watchdog alert is a dead man's switch
+                # for an external pager, not something to notify about.
+                {"receiver": c.ALERTMANAGER_NULL_RECEIVER, "matchers": [_matcher("alertname", "Watchdog")]},
+                {"receiver": c.ALERTMANAGER_PAGE_RECEIVER,
+                 "matchers": [_matcher(c.LABEL_SEVERITY, c.SEVERITY_CRITICAL)]},
+                {"receiver": c.ALERTMANAGER_TICKET_RECEIVER,
+                 "matchers": [_matcher(c.LABEL_SEVERITY, c.SEVERITY_WARNING)]},
+            ],
         },
-        "receivers": [default_receiver, {"name": c.ALERTMANAGER_NULL_RECEIVER}],
+        "inhibit_rules": inhibit_rules(),
+        "receivers": _receivers(settings),
         "templates": ["/etc/alertmanager/config/*.tmpl"],
     }
+
+
+def alertmanager_secret_names(settings: StackSettings) -> list[str]:
+    """Secrets mounted into Alertmanager (under ALERTMANAGER_SECRETS_DIR/<name>/)."""
+    names = []
+    if settings.slack_enabled:
+        names.append(c.slack_secret_name(settings.release_name))
+    if settings.pagerduty_enabled:
+        names.append(c.pagerduty_secret_name(settings.release_name))
+    return names
+
+
+def pagerduty_routing_key_path(settings: StackSettings) -> str:
+    return f"{c.ALERTMANAGER_SECRETS_DIR}/{c.pagerduty_secret_name(settings.release_name)}/{c.PAGERDUTY_ROUTING_KEY_KEY}"
 
 
 def slack_webhook_path(settings: StackSettings) -> str:
@@ -141,9 +213,8 @@ def kube_prometheus_stack_values(settings: StackSettings) -> dict[str, Any]:
     }
     if settings.alertmanager.enabled:
         values["alertmanager"]["config"] = alertmanager_config(settings)
-        if settings.slack_enabled:
-            values["alertmanager"]["alertmanagerSpec"] = {
-                "secrets": [c.slack_secret_name(settings.release_name)],
-            }
+        secrets = alertmanager_secret_names(settings)
+        if secrets:
+            values["alertmanager"]["alertmanagerSpec"] = {"secrets": secrets}
     return values
 
