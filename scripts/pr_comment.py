@@ -1,10 +1,11 @@
 """Build the single pull-request comment that reports every stack's changes.
 
 Input: the output of ``python -m monitoring.render --diff BASE`` (all stacks)
-and a folder of ``pulumi preview --diff`` outputs named ``<stack>.txt``.
-Output: one Markdown body with a section per stack, trimmed so the whole fits
-GitHub's comment size limit, starting with a marker the workflow uses to find
-and update the comment in place.
+and a folder of ``pulumi preview --diff`` outputs named ``<stack>.txt`` (none
+for a stack that is not previewed live: dev stacks, and every stack of a pull
+request from a fork). Output: one Markdown body with a section per stack,
+trimmed so the whole fits GitHub's comment size limit, starting with a marker
+the workflow uses to find and update the comment in place.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def build_comment(render_diff: str, previews: dict[str, str], stacks: list[str],
     parts = [header]
     for stack in stacks:
         state, body = sections.get(stack, ("not rendered", ""))
-        preview = previews.get(stack, "(no pulumi preview output)")
+        preview = previews.get(stack, "(no pulumi preview in this run: offline render only)")
         render_budget = budget // 2 if body else 0
         parts.append(
             f"<details><summary><b>{stack}</b>: {state}</summary>\n\n"
@@ -62,11 +63,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--render-diff", required=True, type=Path)
     parser.add_argument("--previews", required=True, type=Path)
-    parser.add_argument("--stacks", required=True, help="comma-separated stack names, in order")
+    parser.add_argument("--stacks", help="comma-separated stack names, in order "
+                        "(default: the stacks of the render diff, which renders every stack file)")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
     previews = {p.stem: p.read_text() for p in args.previews.glob("*.txt")} if args.previews.is_dir() else {}
-    body = build_comment(args.render_diff.read_text(), previews, args.stacks.split(","))
+    render_diff = args.render_diff.read_text()
+    stacks = args.stacks.split(",") if args.stacks else list(split_render_diff(render_diff))
+    body = build_comment(render_diff, previews, stacks)
     args.out.write_text(body)
     return 0
 
