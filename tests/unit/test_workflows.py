@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitoring.settings import Role
-from monitoring.stacks import ci_matrix, load_stack, stack_names
+from monitoring.roles import Role
+from monitoring.stacks import ci_matrix, stack_names
 from scripts.pr_comment import GITHUB_COMMENT_LIMIT, MARKER, build_comment, main as pr_comment_main
 from tests.conftest import ROOT
 
@@ -22,9 +22,8 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 ZIZMOR_CONFIG = ROOT / ".github" / "zizmor.yml"
 SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository"
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
-# The stacks of this repository's stack files that CI deploys, by role.
-DEPLOYED = {"prod": "global", "prod-eu-west-1": "regional", "prod-us-east-1": "regional",
-            "prod-us-west-2": "regional"}
+# The stacks of this repository's stack files that CI deploys (the CLI itself: tests/unit/test_roles.py).
+DEPLOYED = ["prod", "prod-eu-west-1", "prod-us-east-1", "prod-us-west-2"]
 
 
 def _load(name):
@@ -238,34 +237,6 @@ def _matrix_of(args):
     return ci_matrix(role)
 
 
-def test_the_cli_prints_the_matrix_of_the_stacks_ci_deploys():
-    for args, expected in ((["--matrix"], DEPLOYED),
-                           (["--matrix", "--role", "regional"], {s: r for s, r in DEPLOYED.items() if r == "regional"}),
-                           (["--matrix", "--role", "global"], {"prod": "global"})):
-        run = subprocess.run([sys.executable, "-m", "monitoring.stacks", *args],
-                             capture_output=True, text=True, cwd=ROOT, check=True)
-        assert run.stdout.count("\n") == 1  # one line, as a job output needs
-        matrix = json.loads(run.stdout)
-        assert matrix == {"include": [{"stack": s, "role": r} for s, r in sorted(expected.items())]}
-    assert "dev" in stack_names() and load_stack("dev").role is Role.DEV  # present, and left out
-
-
-def test_a_new_stack_file_joins_the_matrix_of_its_role(tmp_path):
-    for path in ROOT.glob("Pulumi.*.yaml"):
-        shutil.copy(path, tmp_path)
-    text = (ROOT / "Pulumi.prod-us-east-1.yaml").read_text().replace("us-east-1", "ap-south-1")
-    (tmp_path / "Pulumi.prod-ap-south-1.yaml").write_text(text)
-    regional = ci_matrix(Role.REGIONAL, tmp_path)["include"]
-    assert {"stack": "prod-ap-south-1", "role": "regional"} in regional and len(regional) == 4
-    assert ci_matrix(Role.DEV, tmp_path) == {"include": []}
-
-
-def test_the_cli_refuses_an_unknown_role():
-    run = subprocess.run([sys.executable, "-m", "monitoring.stacks", "--matrix", "--role", "staging"],
-                         capture_output=True, text=True, cwd=ROOT)
-    assert run.returncode == 2 and "invalid choice: 'staging'" in run.stderr
-
-
 def test_pull_requests_preview_every_deployed_stack_and_render_every_stack_file():
     wf = _load("preview.yml")
     assert "pull_request" in wf["on"]
@@ -273,7 +244,7 @@ def test_pull_requests_preview_every_deployed_stack_and_render_every_stack_file(
     assert preview["needs"] == "stacks"
     assert preview["strategy"]["matrix"] == "${{ fromJSON(needs.stacks.outputs.matrix) }}"
     assert _matrix_of(_matrix_command(wf, "matrix")) == ci_matrix()
-    assert [e["stack"] for e in ci_matrix()["include"]] == sorted(DEPLOYED)
+    assert [e["stack"] for e in ci_matrix()["include"]] == DEPLOYED
     (step,) = _pulumi_steps(preview)
     assert step["with"]["command"] == "preview" and step["with"]["diff"] is True
     assert step["with"]["comment-on-pr"] is False  # one aggregated comment instead
