@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from monitoring.plan import ReleasePlan, StackPlan
-from monitoring.stacks import plan_stack, stack_names
+from monitoring import conventions as c
+from monitoring.plan import ReleasePlan, StackPlan, build_plan
+from monitoring.settings import load_settings
+from monitoring.stacks import plan_stack, read_stack_config, repo_federation_sources, stack_names
 from tests.charts.helm import chart_archive, render_chart
 
 
@@ -47,8 +49,37 @@ def render_stack(name: str, plan: StackPlan) -> RenderedStack:
     return RenderedStack(name, plan, {r.key: render_release(r) for r in plan.releases})
 
 
-@pytest.fixture(scope="session", params=stack_names())
+def _regional_secured() -> StackPlan:
+    """A regional stack using every secret a regional stack can: remote write
+    with basic auth, a Grafana password from config, an internal load balancer."""
+    plain, _ = read_stack_config("prod-us-east-1")
+    settings = load_settings("prod-us-east-1", {
+        **plain,
+        "remoteWrite": [{"name": "mimir", "url": "https://mimir.example.com/api/v1/push",
+                         "tenant": "mcp-mesh", "basicAuth": True}],
+        "federationExposure": "internal-lb", "federationSourceRanges": ["10.0.0.0/8"],
+    }, frozenset({c.SECRET_SLACK_WEBHOOK, c.SECRET_REMOTE_WRITE_CREDENTIALS, c.SECRET_GRAFANA_ADMIN_PASSWORD}))
+    return build_plan(settings)
+
+
+def _global_secured() -> StackPlan:
+    """The global stack federating an https region with basic auth and a private CA."""
+    plain, _ = read_stack_config("prod")
+    settings = load_settings("prod", {**plain, "federationTargets": [
+        {"cluster": "partner", "region": "ap-south-1", "endpoint": "fed.partner.example.com:443", "scheme": "https"}]},
+        frozenset({c.SECRET_SLACK_WEBHOOK, c.SECRET_FEDERATION_BASIC_AUTH, c.SECRET_FEDERATION_CA}))
+    return build_plan(settings, repo_federation_sources(settings))
+
+
+# Beyond the stack files: configurations that use what the stack files leave off.
+VARIANTS = {"variant:regional-secured": _regional_secured, "variant:global-secured": _global_secured}
+
+
+@pytest.fixture(scope="session", params=[*stack_names(), *VARIANTS])
 def stack(request) -> RenderedStack:
-    rendered = render_stack(request.param, plan_stack(request.param))
-    assert all(rendered.releases.values()), f"{request.param}: a release rendered nothing"
+    """Every stack file, then the variants."""
+    name = request.param
+    plan = VARIANTS[name]() if name in VARIANTS else plan_stack(name)
+    rendered = render_stack(name, plan)
+    assert all(rendered.releases.values()), f"{name}: a release rendered nothing"
     return rendered
