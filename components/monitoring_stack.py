@@ -134,6 +134,14 @@ class MonitoringStack(pulumi.ComponentResource):
             self.custom_resources.append(self._custom_resource(
                 name, ScrapeConfig.api_version, ScrapeConfig.kind, c.JOB_FEDERATE, manifest, cr_opts))
 
+        self.dashboards = [
+            k8s.core.v1.ConfigMap(
+                f"{name}-{d.kind.lower()}-{d.name}",
+                metadata=manifest["metadata"], data=manifest["data"], opts=in_namespace)
+            for d in plan.dashboards
+            for manifest in (d.to_manifest(),)
+        ]
+
         exported = federation.regional_endpoint(settings)
         if exported.endpoint is None and self.exposure:
             service = self.exposure[0]

@@ -269,3 +269,64 @@ def rule_cr_name(group: str) -> str:
     return group.replace("_", "-").replace(".", "-")
 
 
+
+
+# --------------------------------------------------------------------------
+# Series Prometheus and the blackbox exporter write about themselves (what the
+# health rules and the monitoring-pipeline dashboard read)
+# --------------------------------------------------------------------------
+UP = "up"
+ALERTS_SERIES = "ALERTS"
+ALERT_STATE_LABEL = "alertstate"
+ALERT_STATE_FIRING = "firing"
+PROBE_SUCCESS = "probe_success"
+PROBE_DURATION = "probe_duration_seconds"
+SCRAPE_SAMPLES_POST_RELABELING = "scrape_samples_post_metric_relabeling"
+SCRAPE_SAMPLES_SCRAPED = "scrape_samples_scraped"
+SCRAPE_DURATION = "scrape_duration_seconds"
+PROCESS_RSS = "process_resident_memory_bytes"
+TSDB_HEAD_SERIES = "prometheus_tsdb_head_series"
+TSDB_SAMPLES_APPENDED = "prometheus_tsdb_head_samples_appended_total"
+TSDB_STORAGE_BLOCKS_BYTES = "prometheus_tsdb_storage_blocks_bytes"
+RULE_GROUP_LAST_DURATION = "prometheus_rule_group_last_duration_seconds"
+RULE_EVALUATION_FAILURES = "prometheus_rule_evaluation_failures_total"
+REMOTE_WRITE_FAILED = "prometheus_remote_storage_samples_failed_total"
+REMOTE_WRITE_SENT = "prometheus_remote_storage_samples_total"
+REMOTE_WRITE_HIGHEST_TS = "prometheus_remote_storage_highest_timestamp_in_seconds"
+REMOTE_WRITE_SENT_TS = "prometheus_remote_storage_queue_highest_sent_timestamp_seconds"
+REMOTE_WRITE_QUEUE_LABELS = ("remote_name", "url")
+HTTP_REQUESTS = "prometheus_http_requests_total"
+HTTP_HANDLER_LABEL = "handler"
+FEDERATE_HANDLER = "/federate"
+RULE_GROUP_LABEL = "rule_group"
+
+# --------------------------------------------------------------------------
+# Grafana dashboards (ConfigMaps the kube-prometheus-stack Grafana sidecar imports)
+# --------------------------------------------------------------------------
+# The sidecar imports every ConfigMap carrying this label with this value, from
+# the namespace it searches (the monitoring namespace, set explicitly in the
+# Helm values), into the folder named by the folder annotation.
+DASHBOARD_SIDECAR_LABEL = "grafana_dashboard"
+DASHBOARD_SIDECAR_LABEL_VALUE = "1"
+DASHBOARD_FOLDER_ANNOTATION = "grafana_folder"
+# One Grafana folder per product.
+DASHBOARD_FOLDER_MESH = "MCP Mesh"
+DASHBOARD_FOLDER_MONITORING = "Monitoring pipeline"
+# Dashboard uids (stable: links and bookmarks use them) and titles.
+DASHBOARD_MESH_OVERVIEW = "mcp-mesh-overview"
+DASHBOARD_AGENT_DETAIL = "mcp-mesh-agent-detail"
+DASHBOARD_REGISTRY = "mcp-mesh-registry"
+DASHBOARD_SLOS = "mcp-mesh-slos"
+DASHBOARD_GLOBAL = "mcp-mesh-global"
+DASHBOARD_PIPELINE = "mcp-mesh-monitoring-pipeline"
+DASHBOARD_TAG = "mcp-mesh"
+# Template variables of the dashboards.
+DATASOURCE_VARIABLE = "datasource"
+AGENT_VARIABLE = "agent"
+# Grafana's own rate window: at least four scrape intervals of the data source.
+GRAFANA_RATE_INTERVAL = "$__rate_interval"
+
+
+def dashboard_config_map_name(uid: str) -> str:
+    """Name of the ConfigMap holding the dashboard with this uid."""
+    return f"{uid}-dashboard"

@@ -2,13 +2,15 @@
 
 Compares two ``build/`` trees written by ``monitoring.render``: per stack, a
 short summary a reviewer reads first (rules and alerts added, removed or
-changed; Helm values changed; resources added or removed), then the unified
+changed; dashboard panels added, removed or changed, with their queries;
+Helm values changed; resources added or removed), then the unified
 diff of every file that changed.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,39 @@ def _rules(files: dict[str, str]) -> dict[str, dict[str, Any]]:
                 kind, name = ("alert", rule["alert"]) if "alert" in rule else ("record", rule["record"])
                 out[f"{group['name']}: {kind} {name}"] = rule
     return out
+
+
+def _panels(files: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """'dashboard uid: "panel title"' -> panel, over every dashboard of a stack."""
+    out = {}
+    for path, text in files.items():
+        if path.startswith("dashboards/") and path.endswith(".json"):
+            board = json.loads(text)
+            for panel in board.get("panels", []):
+                out[f'{board["uid"]}: "{panel.get("title", "")}"'] = panel
+    return out
+
+
+def _queries(panel: dict[str, Any]) -> list[str]:
+    return [" ".join(t.get("expr", "").split()) for t in panel.get("targets", [])]
+
+
+def _panel_lines(key: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[str]:
+    """Summary lines of one panel: added or removed with its queries, or what changed in it."""
+    if old is None:
+        return [f"panel added   {key}"] + [f"                + {q}" for q in _queries(new)]
+    if new is None:
+        return [f"panel removed {key}"] + [f"                - {q}" for q in _queries(old)]
+    # Position alone (a panel above was added or removed) is not a change of this panel.
+    fields = sorted(f for f in set(old) | set(new) if f not in ("gridPos", "id") and old.get(f) != new.get(f))
+    if not fields:
+        return []
+    lines = [f"panel changed {key} ({', '.join(fields)})"]
+    before, after = _queries(old), _queries(new)
+    if before != after:
+        lines += [f"                - {q}" for q in before if q not in after]
+        lines += [f"                + {q}" for q in after if q not in before]
+    return lines
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -93,6 +128,10 @@ def diff_stack(stack: str, old_root: Path, new_root: Path) -> StackDiff:
             fields = sorted(f for f in set(old_rules[key]) | set(new_rules[key])
                             if old_rules[key].get(f) != new_rules[key].get(f))
             result.summary.append(f"rule changed  {key} ({', '.join(fields)})")
+
+    old_panels, new_panels = _panels(old), _panels(new)
+    for key in sorted(old_panels.keys() | new_panels.keys()):
+        result.summary += _panel_lines(key, old_panels.get(key), new_panels.get(key))
 
     old_values, new_values = _values(old), _values(new)
     for key in sorted(old_values.keys() | new_values.keys()):

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any, Mapping
 
 from monitoring import conventions as c
-from monitoring import federation, rules, scrape, values
+from monitoring import dashboards, federation, rules, scrape, values
 from monitoring.settings import Exposure, StackSettings
 
 
@@ -88,6 +88,8 @@ class StackPlan:
     custom_resources: tuple[Any, ...] = field(default=())
     # Plain objects exposing a regional Prometheus to the global cluster.
     exposure: tuple[dict[str, Any], ...] = ()
+    # Grafana dashboards, one ConfigMap each (typed, with to_manifest()).
+    dashboards: tuple[Any, ...] = ()
 
     def federation_job(self, sources) -> Any:
         """The global stack's federation ScrapeConfig over ``sources``.
@@ -113,6 +115,7 @@ class StackPlan:
         out += [s.manifest() for s in self.secrets]
         out += list(self.exposure)
         out += [cr.to_manifest() for cr in self.custom_resources]
+        out += [d.to_manifest() for d in self.dashboards]
         return out
 
 
@@ -235,6 +238,7 @@ def build_plan(settings: StackSettings, federation_sources=None) -> StackPlan:
             *((federation.federation_rules(settings),) if settings.profile.federates else ()),
         )),
         exposure=tuple(federation.exposure_manifests(settings)),
+        dashboards=dashboards.dashboard_config_maps(settings),
     )
     if settings.profile.federates and federation_sources is not None:
         plan = dataclasses.replace(

@@ -5,6 +5,8 @@ For each stack, writes to ``build/<stack>/``:
 - ``values/<release>.yaml``: the Helm values of each release,
 - ``manifests.yaml``: every object the program creates itself (Secrets with
   their values replaced by a note of where they come from),
+- ``rules/<name>.yaml``: each PrometheusRule as a plain rule file,
+- ``dashboards/<uid>.json``: each Grafana dashboard's JSON,
 - ``summary.txt``: the summary printed to the terminal.
 
 With ``--diff REF`` it also renders the stacks as git ``REF`` has them (with
@@ -63,6 +65,9 @@ def render_files(plan: StackPlan) -> dict[str, str]:
     # Plain Prometheus rule files (rulefmt), for promtool and for review.
     for rule in plan.prometheus_rules():
         files[f"rules/{rule.name}.yaml"] = to_yaml(rule.spec())
+    # Each dashboard's JSON, as the Grafana sidecar imports it.
+    for board in plan.dashboards:
+        files[f"dashboards/{board.file_name}"] = board.data()[board.file_name]
     files["summary.txt"] = summary(plan)
     return files
 
@@ -96,6 +101,7 @@ def summary(plan: StackPlan) -> str:
         ("alerts", ", ".join(sorted(rule.alert for r in plan.prometheus_rules() for g in r.groups
                                     for rule in g.rules if hasattr(rule, "alert"))) or "none"),
         ("federation", _federation_summary(plan)),
+        ("dashboards", ", ".join(f"{b.folder}/{b.dashboard.uid}" for b in plan.dashboards) or "none"),
     ]
     width = max(len(k) for k, _ in rows)
     lines = [f"== stack {s.stack} =="] + [f"  {k.ljust(width)}  {v}" for k, v in rows]

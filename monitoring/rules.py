@@ -54,15 +54,12 @@ AGENT_LABELS = (c.LABEL_AGENT, c.LABEL_NAMESPACE)
 _LE = "le"
 _INF = "+Inf"
 # Prometheus' self-monitoring series.
-_UP = "up"
-_PROBE_SUCCESS = "probe_success"
-_SAMPLES_SCRAPED = "scrape_samples_post_metric_relabeling"
-_RSS = "process_resident_memory_bytes"
-_RW_FAILED = "prometheus_remote_storage_samples_failed_total"
-_RW_HIGHEST_TS = "prometheus_remote_storage_highest_timestamp_in_seconds"
-_RW_SENT_TS = "prometheus_remote_storage_queue_highest_sent_timestamp_seconds"
-_RW_QUEUE_LABELS = ("remote_name", "url")
-_RULE_FAILURES = "prometheus_rule_evaluation_failures_total"
+_UP = c.UP
+_PROBE_SUCCESS = c.PROBE_SUCCESS
+_SAMPLES_SCRAPED = c.SCRAPE_SAMPLES_POST_RELABELING
+_RSS = c.PROCESS_RSS
+_RW_FAILED = c.REMOTE_WRITE_FAILED
+_RULE_FAILURES = c.RULE_EVALUATION_FAILURES
 
 # The guide's health score is (up*100 + (1-error_rate)*50 + fast*50) / 2: half
 # for availability, a quarter each for errors and latency.
@@ -303,6 +300,21 @@ def mesh_health_group(settings: StackSettings) -> RuleGroup:
     return RuleGroup(c.GROUP_MESH_HEALTH, tuple(rules), interval=settings.prometheus.evaluation_interval)
 
 
+def prometheus_memory(settings: StackSettings) -> str:
+    """Resident memory of the stack's Prometheus (its self-scrape job, its own container)."""
+    return _selector(_RSS, job=c.prometheus_service_name(settings.release_name), container=c.PROMETHEUS_CONTAINER)
+
+
+def remote_write_lag(window: str) -> str:
+    """Seconds each remote-write queue is behind: newest sample appended minus newest sent.
+
+    The appended timestamp has no queue labels, hence ``group_right``.
+    """
+    return (f"max_over_time({c.REMOTE_WRITE_HIGHEST_TS}[{window}])\n"
+            f"- ignoring ({_labels(c.REMOTE_WRITE_QUEUE_LABELS)}) group_right\n"
+            f"max_over_time({c.REMOTE_WRITE_SENT_TS}[{window}])")
+
+
 def prometheus_health_group(settings: StackSettings) -> RuleGroup:
     limit = settings.prometheus.resources.memory_limit
     ratio = settings.rules.memory_alert_ratio
@@ -312,12 +324,8 @@ def prometheus_health_group(settings: StackSettings) -> RuleGroup:
     # Prometheus process (its own self-scrape, which the stack always has,
     # unlike cAdvisor's container series) is compared with the limit this
     # program sets on that container.
-    rss = _selector(_RSS, job=c.prometheus_service_name(settings.release_name), container=c.PROMETHEUS_CONTAINER)
-    # Newest sample appended minus newest sample sent, per queue: the
-    # appended timestamp has no queue labels, hence group_right.
-    lag = (f"max_over_time({_RW_HIGHEST_TS}[{RATE_WINDOW}])\n"
-           f"- ignoring ({_labels(_RW_QUEUE_LABELS)}) group_right\n"
-           f"max_over_time({_RW_SENT_TS}[{RATE_WINDOW}])")
+    rss = prometheus_memory(settings)
+    lag = remote_write_lag(RATE_WINDOW)
     max_lag = settings.rules.remote_write_max_lag_seconds
     return RuleGroup(c.GROUP_PROMETHEUS_HEALTH, (
         _alert(c.ALERT_PROMETHEUS_HIGH_MEMORY,

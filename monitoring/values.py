@@ -194,6 +194,24 @@ def slack_webhook_path(settings: StackSettings) -> str:
     return f"{c.ALERTMANAGER_SECRETS_DIR}/{c.slack_secret_name(settings.release_name)}/{c.SLACK_WEBHOOK_KEY}"
 
 
+def dashboard_sidecar(settings: StackSettings) -> dict[str, Any]:
+    """The Grafana sidecar that imports the dashboard ConfigMaps (see monitoring/dashboards.py).
+
+    Written out rather than left to the chart's defaults, which search every
+    namespace: it imports the ConfigMaps labelled for it from the monitoring
+    namespace, into the folder each names in its folder annotation, and Grafana
+    refuses edits of them in the UI (a change is a change to the code).
+    """
+    return {
+        "enabled": True,
+        "label": c.DASHBOARD_SIDECAR_LABEL,
+        "labelValue": c.DASHBOARD_SIDECAR_LABEL_VALUE,
+        "searchNamespace": settings.namespace,
+        "folderAnnotation": c.DASHBOARD_FOLDER_ANNOTATION,
+        "provider": {"allowUiUpdates": False, "foldersFromFilesStructure": True},
+    }
+
+
 def kube_prometheus_stack_values(settings: StackSettings) -> dict[str, Any]:
     """Values of the kube-prometheus-stack release."""
     values: dict[str, Any] = {
@@ -208,6 +226,7 @@ def kube_prometheus_stack_values(settings: StackSettings) -> dict[str, Any]:
                 "passwordKey": c.GRAFANA_ADMIN_PASSWORD_KEY,
             },
             "persistence": {"enabled": True, "size": settings.grafana.persistence_size},
+            "sidecar": {"dashboards": dashboard_sidecar(settings)},
         },
         "alertmanager": {"enabled": settings.alertmanager.enabled},
     }

@@ -1,5 +1,6 @@
 """``python -m monitoring.render --diff REF``: what a reviewer reads first."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +57,36 @@ def _git(repo: Path, *args):
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
 
 
-def test_diff_against_the_previous_commit_of_a_repository(tmp_path):
+def _board(*panels):
+    return json.dumps({"uid": "overview", "panels": [
+        {"id": i, "title": title, "gridPos": {"y": i}, "targets": [{"expr": e} for e in exprs],
+         "fieldConfig": {"defaults": {"unit": unit}}}
+        for i, (title, unit, exprs) in enumerate(panels, start=1)]})
+
+
+def test_summary_names_dashboard_panels_added_removed_and_changed_with_their_queries(tmp_path):
+    old, new = tmp_path / "old", tmp_path / "new"
+    _write(old, {"dashboards/overview.json": _board(
+        ("Gone", "s", ["sum(a)"]), ("Errors", "percentunit", ["mcp_mesh:error_rate"]),
+        ("Latency", "s", ["mcp_mesh:request_duration:p95"]), ("Same", "short", ["up"]))})
+    _write(new, {"dashboards/overview.json": _board(
+        ("Errors", "percentunit", ["mcp_mesh:error_rate > 0.01"]), ("Latency", "ms", ["mcp_mesh:request_duration:p95"]),
+        ("Same", "short", ["up"]), ("New", "reqps", ["sum(\n  mcp_mesh:request_rate\n)"]))})
+    d = diff_stack("dev", old, new)
+    assert d.summary == [
+        'panel changed overview: "Errors" (targets)',
+        "                - mcp_mesh:error_rate",
+        "                + mcp_mesh:error_rate > 0.01",
+        'panel removed overview: "Gone"',
+        "                - sum(a)",
+        'panel changed overview: "Latency" (fieldConfig)',
+        'panel added   overview: "New"',
+        "                + sum( mcp_mesh:request_rate )",
+    ]
+
+
+def _repository_copy(tmp_path: Path) -> Path:
+    """A git repository holding the working tree's files, committed once."""
     repo = tmp_path / "repo"
     repo.mkdir()
     archive = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"], capture_output=True, check=True)
@@ -68,6 +98,11 @@ def test_diff_against_the_previous_commit_of_a_repository(tmp_path):
     _git(repo, "init", "-q")
     _git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
     _git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "base")
+    return repo
+
+
+def test_diff_against_the_previous_commit_of_a_repository(tmp_path):
+    repo = _repository_copy(tmp_path)
     dev = repo / "Pulumi.dev.yaml"
     custom = ("  mcp-mesh-monitoring:customRules:\n"
               "    - record: mcp_mesh:tool_calls:rate1m\n"
@@ -87,3 +122,20 @@ def test_diff_against_the_previous_commit_of_a_repository(tmp_path):
     assert "rule changed  mcp_mesh.custom: record mcp_mesh:tool_calls:rate1m (expr)" in out
     assert "== stack prod-us-east-1: no change ==" in out
     assert "-    retention: 2d" in out and "+    retention: 3d" in out
+
+
+def test_a_changed_panel_query_shows_in_the_diff_with_old_and_new_query(tmp_path):
+    repo = _repository_copy(tmp_path)
+    queries = repo / "monitoring" / "queries.py"
+    queries.write_text(queries.read_text().replace('FORECAST_LOOKBACK = "1h"', 'FORECAST_LOOKBACK = "2h"'))
+    _git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qam", "longer forecast look-back")
+    result = subprocess.run([sys.executable, "-m", "monitoring.render", "--diff", "HEAD~1", "--stack", "dev",
+                             "--out", str(tmp_path / "build")], cwd=repo, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    at = lines.index('  panel changed mcp-mesh-agent-detail: "Connections" (targets)')
+    assert lines[at + 1:at + 3] == [
+        '                  - predict_linear(mcp_mesh:connections:sum{agent=~"$agent"}[1h], 14400)',
+        '                  + predict_linear(mcp_mesh:connections:sum{agent=~"$agent"}[2h], 14400)',
+    ]
+    assert sum("panel " in line for line in lines) == 1, result.stdout

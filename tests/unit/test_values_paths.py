@@ -7,6 +7,7 @@ field such as a label selector or a PVC template), the path must be one this
 test lists by name, with the reason it is free-form.
 """
 
+import tarfile
 from typing import Any
 
 import pytest
@@ -23,6 +24,12 @@ REFERENCE_VALUES = {
     "prometheus-blackbox-exporter": "prometheus-blackbox-exporter/values.yaml",
 }
 
+# Subcharts whose own values.yaml (inside the pinned chart archive) holds keys
+# the parent's values.yaml does not repeat: chart -> (archive, subchart).
+SUBCHARTS = {
+    c.KUBE_PROMETHEUS_STACK_CHART: ("charts/kube-prometheus-stack-88.5.3.tgz", "grafana"),
+}
+
 SPEC = "prometheus.prometheusSpec"
 # Paths whose content the chart passes through without a schema of its own.
 FREE_FORM = {
@@ -35,6 +42,27 @@ FREE_FORM = {
     # grafana is a subchart: its values.yaml documents persistence only in a comment.
     "grafana.persistence": "grafana subchart's persistence block",
 }
+
+
+def _merge(base: Any, extra: Any) -> Any:
+    """``base`` with the keys of ``extra`` it lacks (the parent chart's values win)."""
+    if not isinstance(base, dict) or not isinstance(extra, dict):
+        return base
+    merged = dict(extra)
+    for key, value in base.items():
+        merged[key] = _merge(value, extra.get(key)) if key in extra else value
+    return merged
+
+
+def reference_values(reference_dir, chart: str) -> dict[str, Any]:
+    """The chart's values.yaml, with its subcharts' own values under their keys."""
+    values = yaml.safe_load((reference_dir / REFERENCE_VALUES[chart]).read_text())
+    if chart in SUBCHARTS:
+        archive, subchart = SUBCHARTS[chart]
+        with tarfile.open(reference_dir / archive) as tar:
+            member = tar.extractfile(f"{chart}/charts/{subchart}/values.yaml")
+            values[subchart] = _merge(values.get(subchart, {}), yaml.safe_load(member.read()))
+    return values
 
 
 def unknown_paths(ours: Any, reference: Any, prefix: str = "") -> list[str]:
@@ -70,7 +98,7 @@ def _variants():
 @pytest.mark.parametrize("label, plan", list(_variants()), ids=lambda v: v if isinstance(v, str) else "")
 def test_every_values_path_exists_in_the_charts_values(label, plan, reference_dir):
     for release in plan.releases:
-        reference = yaml.safe_load((reference_dir / REFERENCE_VALUES[release.chart]).read_text())
+        reference = reference_values(reference_dir, release.chart)
         assert unknown_paths(dict(release.values), reference) == [], f"{label}: {release.chart}"
 
 
@@ -81,3 +109,9 @@ def test_the_checker_catches_a_misspelt_key(reference_dir):
     free_form = {"prometheus": {"prometheusSpec": {"podMetadata": {"labels": {"a": "b"}}}}}
     assert unknown_paths(free_form, reference) == [
         "prometheus.prometheusSpec.podMetadata (free-form in the chart: list it in FREE_FORM with a reason)"]
+
+
+def test_grafana_subchart_keys_are_checked_too(reference_dir):
+    reference = reference_values(reference_dir, c.KUBE_PROMETHEUS_STACK_CHART)
+    sidecar = {"grafana": {"sidecar": {"dashboards": {"folderAnnotation": "x", "folderAnotation": "x"}}}}
+    assert unknown_paths(sidecar, reference) == ["grafana.sidecar.dashboards.folderAnotation"]
