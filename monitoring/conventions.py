@@ -71,6 +71,7 @@ JOB_FEDERATE = "federate"  # the global stack's /federate job (the guide's name)
 GROUP_FEDERATION = "mcp_mesh.federation"
 ALERT_REGION_NOT_FEDERATING = "MCPMeshRegionNotFederating"
 ALERT_REGION_AGGREGATES_STALE = "MCPMeshRegionAggregatesStale"
+ALERT_FEDERATION_TARGETS_MISSING = "MCPMeshFederationTargetsMissing"
 # The guide's two kubernetes_sd jobs (opt-in). Named apart from the monitors'
 # jobs: a pod both select would otherwise be stored twice under one job.
 JOB_REGISTRY_ENDPOINTS = "mcp-mesh-registry-endpoints"
@@ -213,7 +214,9 @@ def prometheus_url(release_name: str, namespace: str) -> str:
 GROUP_MESH_RULES = "mcp_mesh.rules"
 GROUP_MESH_SLO = "mcp_mesh.slo"
 GROUP_MESH_HEALTH = "mcp_mesh.health"
-GROUP_PROMETHEUS_HEALTH = "prometheus.health"
+# The guide's group name and PrometheusRule name (prometheus-health) for the
+# alerts on Prometheus itself.
+GROUP_PROMETHEUS_HEALTH = "prometheus.rules"
 GROUP_CUSTOM = "mcp_mesh.custom"  # the stack's customRules setting
 
 # Recording rules (level:metric:operations; the guide's names, which
@@ -227,7 +230,11 @@ RECORD_SLO_AVAILABILITY = "mcp_mesh:slo:availability"
 RECORD_SLO_LATENCY = "mcp_mesh:slo:latency"
 
 # Alerts (each has a section in docs/runbooks.md, anchored by its lower-cased name).
-ALERT_TARGET_DOWN = "MCPMeshTargetDown"
+# The guide's name and meaning: a mesh target (job mcp-mesh*) unreachable
+# for 5m. Evaluated where the targets are scraped (group mcp_mesh.health of
+# the regional stacks), not in prometheus.rules: on the global stack the same
+# federated `up` series would alert a second time.
+ALERT_TARGET_DOWN = "PrometheusTargetDown"
 ALERT_REGISTRY_DOWN = "MCPMeshRegistryDown"
 ALERT_REGISTRY_NO_DATA = "MCPMeshRegistryNoData"
 ALERT_AGENTS_NO_DATA = "MCPMeshAgentsNoData"
@@ -264,9 +271,13 @@ REGISTRY_AGENT = "registry"
 PROMETHEUS_CONTAINER = "prometheus"
 
 
+# PrometheusRules whose name is not derived from their group: the guide's.
+_RULE_CR_NAMES = {GROUP_PROMETHEUS_HEALTH: "prometheus-health"}
+
+
 def rule_cr_name(group: str) -> str:
     """Name of the PrometheusRule holding one rule group (mcp_mesh.rules -> mcp-mesh-rules)."""
-    return group.replace("_", "-").replace(".", "-")
+    return _RULE_CR_NAMES.get(group) or group.replace("_", "-").replace(".", "-")
 
 
 

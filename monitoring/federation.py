@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from monitoring import conventions as c
-from monitoring.resources import AlertingRule, Metadata, PrometheusRule, RelabelAction, RelabelConfig, RuleGroup
+from monitoring.resources import alert, Metadata, PrometheusRule, RelabelAction, RelabelConfig, RuleGroup
 from monitoring.scrape import ScrapeConfig, StaticConfig
 from monitoring.settings import Exposure, FederationTarget, StackSettings
 
@@ -150,6 +150,12 @@ def federation_scrape_config(settings: StackSettings, sources: Iterable[Federati
     static = tuple(
         StaticConfig(targets=(s.endpoint,), labels={
             SOURCE_CLUSTER_LABEL: s.cluster,
+            # The region's own identity on the job's `up` series, so alerts
+            # about a region name it (an alert's own labels win over the
+            # global server's external labels). Federated series carry the
+            # same values already (the region's external labels, honored).
+            c.LABEL_CLUSTER: s.cluster,
+            c.LABEL_REGION: s.region,
             **({SCHEME_LABEL: s.scheme} if s.scheme != "http" else {}),
         })
         for s in sorted(sources, key=lambda s: s.cluster)
@@ -178,38 +184,55 @@ def federation_scrape_config(settings: StackSettings, sources: Iterable[Federati
     )
 
 
+def expected_source_count(settings: StackSettings) -> int:
+    """How many Prometheus servers the global stack should federate."""
+    return len(settings.federation.stacks) + len(settings.federation.targets)
+
+
 def federation_rules(settings: StackSettings) -> PrometheusRule:
-    """Alerts of the global stack about the regions it federates."""
-    job = f'job="{c.JOB_FEDERATE}"'
+    """Alerts of the global stack about the regions it federates.
+
+    The region alerts carry the region's ``cluster`` and ``region`` (target
+    labels of the federation job), never the global server's. A region whose
+    agents stopped reporting is told apart from one that sends only its
+    registry health score (always recorded) by the per-agent request rate.
+    A global stack that federates nothing at all (the job not picked up, its
+    targets gone) has no ``up{job="federate"}`` for the other two to read;
+    the count against the configured sources catches it.
+    """
+    up = f'up{{job="{c.JOB_FEDERATE}"}}'
+    region = (SOURCE_CLUSTER_LABEL, c.LABEL_CLUSTER, c.LABEL_REGION)
+    expected = expected_source_count(settings)
     rules = (
-        AlertingRule(
-            alert=c.ALERT_REGION_NOT_FEDERATING,
-            expr=f"up{{{job}}} == 0",
-            for_="5m",
-            labels={c.LABEL_SEVERITY: c.SEVERITY_CRITICAL},
-            annotations={
-                "summary": "A region is not federating",
-                "description": "The global Prometheus cannot scrape /federate of {{ $labels.source_cluster }} "
-                               "({{ $labels.instance }}) for 5 minutes: that region's aggregates are missing "
-                               "from global views and alerts.",
-            },
-        ),
-        AlertingRule(
-            alert=c.ALERT_REGION_AGGREGATES_STALE,
-            # Federation answers, but brings no mcp_mesh: series from that region.
-            expr=(f"group by ({SOURCE_CLUSTER_LABEL}, instance) (up{{{job}}} == 1) "
-                  f"unless on ({SOURCE_CLUSTER_LABEL}) "
-                  f'group by ({SOURCE_CLUSTER_LABEL}) ({{__name__=~"{c.AGGREGATED_SERIES_REGEX}"}})'),
-            for_="10m",
-            labels={c.LABEL_SEVERITY: c.SEVERITY_WARNING},
-            annotations={
-                "summary": "A region's aggregates are stale",
-                "description": "{{ $labels.source_cluster }} answers /federate but has sent no mcp_mesh: "
-                               "series for 10 minutes: its recording rules or its scrapes have stopped.",
-            },
-        ),
+        alert(
+            c.ALERT_REGION_NOT_FEDERATING, f"{up} == 0", "5m", c.SEVERITY_CRITICAL,
+            "A region is not federating",
+            "The global Prometheus cannot scrape /federate of {{ $labels.cluster }} in {{ $labels.region }} "
+            "({{ $labels.instance }}) for 5 minutes: that region's aggregates are missing from global views "
+            "and alerts."),
+        alert(
+            c.ALERT_REGION_AGGREGATES_STALE,
+            # Federation answers, but no agent of that region has a request rate.
+            (f"group by ({', '.join(region)}, instance) ({up} == 1)\n"
+             f"unless on ({SOURCE_CLUSTER_LABEL})\n"
+             f"group by ({SOURCE_CLUSTER_LABEL}) ({c.RECORD_REQUEST_RATE})"),
+            "10m", c.SEVERITY_WARNING,
+            "A region's agent aggregates are stale",
+            "{{ $labels.cluster }} in {{ $labels.region }} answers /federate but has sent no "
+            f"{c.RECORD_REQUEST_RATE} series for 10 minutes: its agents stopped reporting (scrapes, "
+            "discovery or the agents themselves) or its recording rules stopped."),
+        alert(
+            c.ALERT_FEDERATION_TARGETS_MISSING,
+            f"(count({up}) or vector(0)) < {max(expected, 1)}",
+            "5m", c.SEVERITY_CRITICAL,
+            "The global Prometheus federates fewer regions than configured",
+            f"The federation job has {{{{ $value }}}} targets, {expected} expected, for 5 minutes: "
+            "the ScrapeConfig was not picked up or lost targets, so global views and region alerts "
+            "are blind for the missing regions."),
     )
     return PrometheusRule(
         Metadata(c.rule_cr_name(c.GROUP_FEDERATION), settings.namespace, c.selector_labels(settings.release_name)),
         (RuleGroup(c.GROUP_FEDERATION, rules, interval=settings.prometheus.evaluation_interval),),
     )
+
+

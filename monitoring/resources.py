@@ -190,6 +190,15 @@ class AlertingRule:
 Rule = RecordingRule | AlertingRule
 
 
+def alert(name: str, expr: str, for_: str, severity: str, summary: str, description: str) -> AlertingRule:
+    """An alert of this program: a severity label and the two annotations every alert carries."""
+    return AlertingRule(
+        alert=name, expr=expr, for_=for_,
+        labels={c.LABEL_SEVERITY: severity},
+        annotations={c.ANNOTATION_SUMMARY: summary, c.ANNOTATION_DESCRIPTION: description},
+    )
+
+
 @dataclass(frozen=True)
 class RuleGroup:
     name: str

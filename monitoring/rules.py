@@ -42,7 +42,7 @@ from dataclasses import replace
 from typing import Any, Iterable
 
 from monitoring import conventions as c
-from monitoring.resources import AlertingRule, Metadata, PrometheusRule, RecordingRule, Rule, RuleGroup
+from monitoring.resources import AlertingRule, alert, Metadata, PrometheusRule, RecordingRule, Rule, RuleGroup
 from monitoring.settings import StackSettings, quantity_value
 
 # The guide's rate window for every per-agent rate.
@@ -222,12 +222,7 @@ def registry_health_score(settings: StackSettings, availability: str) -> str:
 # Groups
 # --------------------------------------------------------------------------
 
-def _alert(name: str, expr: str, for_: str, severity: str, summary: str, description: str) -> AlertingRule:
-    return AlertingRule(
-        alert=name, expr=expr, for_=for_,
-        labels={c.LABEL_SEVERITY: severity},
-        annotations={c.ANNOTATION_SUMMARY: summary, c.ANNOTATION_DESCRIPTION: description},
-    )
+_alert = alert
 
 
 def mesh_rules_group(settings: StackSettings) -> RuleGroup:
@@ -274,7 +269,7 @@ def mesh_health_group(settings: StackSettings) -> RuleGroup:
                f"for more than {_FOR_NO_DATA}."),
         # A target that answers but exposes nothing (an agent started without
         # its metrics, or relabeling that drops everything); a failing target
-        # is MCPMeshTargetDown's.
+        # is PrometheusTargetDown's.
         _alert(c.ALERT_AGENT_EMPTY_SCRAPE,
                f"{agent_samples} == 0\nand\n{_regex_selector(_UP, 'job', agent_jobs)} == 1",
                _FOR_EMPTY_SCRAPE, c.SEVERITY_WARNING,
@@ -285,7 +280,7 @@ def mesh_health_group(settings: StackSettings) -> RuleGroup:
     ]
     availability = registry_availability_selector(settings)
     if availability is not None and not settings.mesh.registry_serves_metrics:
-        # Where the registry serves metrics, MCPMeshTargetDown covers it.
+        # Where the registry serves metrics, PrometheusTargetDown covers it.
         rules.append(_alert(
             c.ALERT_REGISTRY_DOWN, f"{availability} == 0", _FOR_TARGET_DOWN, c.SEVERITY_CRITICAL,
             "MCP Mesh registry down",

@@ -33,9 +33,11 @@ def test_the_global_stack_federates_the_three_regional_stack_references():
     spec = _federation_job(run).inputs["spec"]
     static = {tuple(sc["targets"]): sc["labels"] for sc in spec["staticConfigs"]}
     assert static == {
-        ("10.1.0.5:9090",): {"source_cluster": "east"},
-        ("10.2.0.5:9090",): {"source_cluster": "west"},
-        ("fed.eu.example.com:443",): {"source_cluster": "europe", "__scheme__": "https"},
+        # each region's own cluster and region (from its stack outputs) label its target
+        ("10.1.0.5:9090",): {"source_cluster": "east", "cluster": "east", "region": "us-east-1"},
+        ("10.2.0.5:9090",): {"source_cluster": "west", "cluster": "west", "region": "us-west-2"},
+        ("fed.eu.example.com:443",): {"source_cluster": "europe", "cluster": "europe", "region": "eu-west-1",
+                                      "__scheme__": "https"},
     }
     assert spec["metricsPath"] == "/federate" and spec["honorLabels"] is True
     assert spec["scrapeInterval"] == "15s"

@@ -100,7 +100,7 @@ def test_no_annotation_carries_jinja_markup():
 def test_runbook_urls_follow_the_configured_base_url():
     settings = regional(runbookBaseUrl="https://wiki.example.com/mesh/runbooks")
     urls = {a.alert: a.annotations[c.ANNOTATION_RUNBOOK_URL] for a in alerts(settings)}
-    assert urls[c.ALERT_TARGET_DOWN] == "https://wiki.example.com/mesh/runbooks#mcpmeshtargetdown"
+    assert urls[c.ALERT_TARGET_DOWN] == "https://wiki.example.com/mesh/runbooks#prometheustargetdown"
     assert all(u.startswith("https://wiki.example.com/mesh/runbooks#") for u in urls.values())
 
 
@@ -207,7 +207,7 @@ def test_a_registry_serving_metrics_is_scored_and_watched_by_its_up_series():
     settings = regional(registryServesMetrics=True)
     assert 'avg(up{job="mcp-mesh-registry"})' in _rule(settings, c.RECORD_REGISTRY_HEALTH_SCORE).expr
     assert _rule(settings, c.ALERT_REGISTRY_NO_DATA).expr == 'absent(up{job="mcp-mesh-registry"})'
-    # its failures are MCPMeshTargetDown's (job mcp-mesh-registry matches mcp-mesh.*)
+    # its failures are PrometheusTargetDown's (job mcp-mesh-registry matches mcp-mesh.*)
     assert c.ALERT_REGISTRY_DOWN not in {r.name for r in all_rules(settings)}
 
 
