@@ -216,6 +216,8 @@ def test_pull_requests_from_forks_get_the_offline_render_and_nothing_else():
     assert SAME_REPO not in str(report["if"]) and "!cancelled()" in report["if"]
     assert report["needs"] == "preview"
     assert any("monitoring.render --diff" in s.get("run", "") for s in report["steps"])
+    (download,) = [s for s in report["steps"] if s.get("uses", "").startswith("actions/download-artifact@")]
+    assert download["if"] == "needs.preview.result != 'skipped'"  # no artifact to find then
 
 
 # --- matrices from the stack files ----------------------------------------------------------------------
