@@ -243,7 +243,37 @@ ALERT_PROMETHEUS_HIGH_MEMORY = "PrometheusHighMemoryUsage"
 ALERT_REMOTE_WRITE_FAILING = "PrometheusRemoteWriteFailing"
 ALERT_REMOTE_WRITE_BEHIND = "PrometheusRemoteWriteBehind"
 ALERT_RULE_EVALUATION_FAILURES = "PrometheusRuleEvaluationFailures"
+# The per-agent rate tables: the one pass over the raw request counter and
+# histogram that every per-agent record above is derived from. Their level
+# spells out the labels they keep, and they do not start with
+# RECORDING_PREFIX: they are the regional server's working set, neither
+# federated nor remote-written.
+RATE_TABLE_LEVEL_REQUESTS = "agent_namespace_status"
+RATE_TABLE_LEVEL_BUCKETS = "agent_namespace_le"
+
+
+def requests_rate_table(window: str) -> str:
+    """Requests/s per (agent, namespace, status) over ``window`` (rate5m: the raw pass)."""
+    return f"{RATE_TABLE_LEVEL_REQUESTS}:{REQUESTS}:rate{window}"
+
+
+def request_duration_rate_table(window: str) -> str:
+    """Observations/s per (agent, namespace, le) of the request-duration histogram over ``window``."""
+    return f"{RATE_TABLE_LEVEL_BUCKETS}:{REQUEST_DURATION_BUCKET}:rate{window}"
+
+
+def is_rate_table(record: str) -> bool:
+    """Whether ``record`` is one of the rate tables (at any window), which stay in the region."""
+    return record.partition(":")[0] in (RATE_TABLE_LEVEL_REQUESTS, RATE_TABLE_LEVEL_BUCKETS)
+
+
+# The guide's rate window, which the tables above record.
+RATE_WINDOW = "5m"
+RECORD_REQUESTS_RATE_TABLE = requests_rate_table(RATE_WINDOW)
+RECORD_REQUEST_DURATION_RATE_TABLE = request_duration_rate_table(RATE_WINDOW)
+RATE_TABLES = (RECORD_REQUESTS_RATE_TABLE, RECORD_REQUEST_DURATION_RATE_TABLE)
 RECORDING_RULES = (
+    *RATE_TABLES,
     RECORD_REQUEST_RATE, RECORD_ERROR_RATE, RECORD_REQUEST_DURATION_P95, RECORD_CONNECTIONS,
     RECORD_REGISTRY_HEALTH_SCORE, RECORD_SLO_AVAILABILITY, RECORD_SLO_LATENCY,
 )

@@ -43,10 +43,10 @@ from typing import Any, Iterable
 
 from monitoring import conventions as c
 from monitoring.resources import AlertingRule, alert, Metadata, PrometheusRule, RecordingRule, Rule, RuleGroup
-from monitoring.settings import StackSettings, quantity_value
+from monitoring.settings import StackSettings, duration_seconds, quantity_value
 
 # The guide's rate window for every per-agent rate.
-RATE_WINDOW = "5m"
+RATE_WINDOW = c.RATE_WINDOW
 P95 = 0.95
 # The per-agent aggregation of every mesh recording rule.
 AGENT_LABELS = (c.LABEL_AGENT, c.LABEL_NAMESPACE)
@@ -126,8 +126,42 @@ def _or_default(expr: str, default: float) -> str:
 # Per-agent expressions
 # --------------------------------------------------------------------------
 
+def rate_table_rules(window: str = RATE_WINDOW) -> tuple[RecordingRule, RecordingRule]:
+    """The two per-agent rate tables over ``window``: requests/s by status, observations/s by bucket.
+
+    Over the guide's 5m they are the only rules that read the raw request
+    counter and histogram, once each per evaluation; every per-agent record
+    is derived from them (a p95 or an SLO re-reading the raw buckets was
+    two thirds of the evaluation time at 1,000 agents, see benchmarks/).
+
+    Over a longer window (the burn-rate windows of SLO alerting, 30m to 3d)
+    they are built from the 5m tables, not from raw series: the sum of the
+    5m table at non-overlapping 5m steps, divided by the number of steps.
+    That is W/5m look-ups of one recorded series per (agent, status) or
+    (agent, le) instead of every raw sample of every pod and method in W,
+    and the 5m rates tile the window, so it is the rate over W. Dividing by
+    the step count rather than averaging the points present counts a step
+    where a series did not yet exist (an agent's first error) as 0, as a
+    rate over W does. The step count is counted, not computed: Prometheus 2
+    closes the range on the left, so at a multiple of 5m it holds W/5m + 1
+    steps (W/5m in Prometheus 3).
+    """
+    tables = ((c.requests_rate_table, c.REQUESTS_TOTAL, c.LABEL_STATUS),
+              (c.request_duration_rate_table, c.REQUEST_DURATION_BUCKET, _LE))
+    if window == RATE_WINDOW:
+        return tuple(RecordingRule(name(window), _sum_by((*AGENT_LABELS, label), _rate(raw)))
+                     for name, raw, label in tables)
+    steps, rest = divmod(duration_seconds(window), duration_seconds(RATE_WINDOW))
+    if rest or steps < 2:
+        raise ValueError(f"rate window {window!r}: expected a multiple of {RATE_WINDOW} longer than it")
+    subquery = f"[{window}:{RATE_WINDOW}]"
+    return tuple(RecordingRule(name(window), f"sum_over_time({name(RATE_WINDOW)}{subquery})\n"
+                                             f"/ scalar(count_over_time(vector(1){subquery}))")
+                 for name, _, _ in tables)
+
+
 def request_rate() -> str:
-    return _sum_by(AGENT_LABELS, _rate(c.REQUESTS_TOTAL))
+    return _sum_by(AGENT_LABELS, c.RECORD_REQUESTS_RATE_TABLE)
 
 
 def error_ratio() -> str:
@@ -137,12 +171,13 @@ def error_ratio() -> str:
     the denominator keeps only agents with a positive request rate, so an idle
     agent yields no series instead of 0/0 = NaN. Both sides are aggregated to
     (agent, namespace) before dividing, so no ``ignoring(status) group_left``
-    is needed (the guide's has nothing left to ignore).
+    is needed (the guide's has nothing left to ignore). Read from the rate
+    table and the request rate recorded just before it in the same group.
     """
-    errors = _sum_by(AGENT_LABELS, _rate(_selector(c.REQUESTS_TOTAL, **{c.LABEL_STATUS: c.STATUS_ERROR})))
+    errors = _sum_by(AGENT_LABELS, _selector(c.RECORD_REQUESTS_RATE_TABLE, **{c.LABEL_STATUS: c.STATUS_ERROR}))
     return (
-        f"(\n  {errors}\n  or {_on(AGENT_LABELS)}\n  0 * {request_rate()}\n)\n"
-        f"/ {_on(AGENT_LABELS)}\n({request_rate()} > 0)"
+        f"(\n  {errors}\n  or {_on(AGENT_LABELS)}\n  0 * {c.RECORD_REQUEST_RATE}\n)\n"
+        f"/ {_on(AGENT_LABELS)}\n({c.RECORD_REQUEST_RATE} > 0)"
     )
 
 
@@ -151,10 +186,11 @@ def request_duration_p95() -> str:
 
     ``histogram_quantile`` over buckets whose rates are all 0 is NaN; the
     buckets of idle agents are dropped first (the ``+Inf`` bucket counts every
-    request), so an idle agent has no p95 rather than NaN.
+    request), so an idle agent has no p95 rather than NaN. Read from the
+    bucket rate table, already summed to (agent, namespace, le).
     """
-    buckets = _sum_by((*AGENT_LABELS, _LE), _rate(c.REQUEST_DURATION_BUCKET))
-    observed = _sum_by(AGENT_LABELS, _rate(_selector(c.REQUEST_DURATION_BUCKET, **{_LE: _INF})))
+    buckets = c.RECORD_REQUEST_DURATION_RATE_TABLE
+    observed = _selector(buckets, **{_LE: _INF})
     return f"histogram_quantile({_number(P95)},\n  {buckets}\n  and {_on(AGENT_LABELS)}\n  ({observed} > 0)\n)"
 
 
@@ -163,13 +199,13 @@ def connections() -> str:
 
 
 def slo_availability() -> str:
-    """Share of successful requests; like the error ratio, absent for idle agents."""
-    return f"1 - (\n{_indent(error_ratio())}\n)"
+    """Share of successful requests: 1 - the recorded error ratio, so absent for idle agents too."""
+    return f"1 - {c.RECORD_ERROR_RATE}"
 
 
 def slo_latency(settings: StackSettings) -> str:
-    """1 while an agent's p95 is under the latency objective, else 0; absent for idle agents."""
-    return f"{request_duration_p95()} < bool {_number(settings.rules.slo_latency_seconds)}"
+    """1 while an agent's recorded p95 is under the latency objective, else 0; absent for idle agents."""
+    return f"{c.RECORD_REQUEST_DURATION_P95} < bool {_number(settings.rules.slo_latency_seconds)}"
 
 
 # --------------------------------------------------------------------------
@@ -226,7 +262,14 @@ _alert = alert
 
 
 def mesh_rules_group(settings: StackSettings) -> RuleGroup:
+    """The per-agent records, in dependency order.
+
+    Rules of a group run one after another at one timestamp, so a rule reads
+    the values its predecessors recorded in this very evaluation: the rate
+    tables first (the only raw reads), then what is derived from them.
+    """
     rules: list[Rule] = [
+        *rate_table_rules(),
         RecordingRule(c.RECORD_REQUEST_RATE, request_rate()),
         RecordingRule(c.RECORD_ERROR_RATE, error_ratio()),
         RecordingRule(c.RECORD_REQUEST_DURATION_P95, request_duration_p95()),
@@ -241,6 +284,16 @@ def mesh_rules_group(settings: StackSettings) -> RuleGroup:
 
 
 def mesh_slo_group(settings: StackSettings) -> RuleGroup:
+    """The SLO indicators, from the ratios ``mcp_mesh.rules`` records.
+
+    Prometheus runs each group on its own timer (at a fixed offset within
+    the interval, from a hash of its name), so no order between groups can
+    be relied on. This group has the same interval as the one it reads,
+    which makes the record it reads at most one evaluation interval old
+    (never stale: the lookback is 5m), and every evaluation of it sees a
+    new value. A group reading records must never have a shorter interval
+    than their group: it would repeat old values as if they were new.
+    """
     return RuleGroup(c.GROUP_MESH_SLO, (
         RecordingRule(c.RECORD_SLO_AVAILABILITY, slo_availability()),
         RecordingRule(c.RECORD_SLO_LATENCY, slo_latency(settings)),
@@ -423,8 +476,10 @@ def prometheus_rules(settings: StackSettings) -> tuple[PrometheusRule, ...]:
 def recording_rule_names(settings: StackSettings) -> list[str]:
     """Names of the series a cluster running the mesh records with these settings.
 
-    What federation's ``match[]`` and remote write keep. Independent of the
-    stack's role: a global stack federates what its regional stacks record.
+    What federation's ``match[]`` and remote write keep: every record but
+    the rate tables, which stay in the region (per bucket, they would
+    outweigh everything else shipped). Independent of the stack's role: a
+    global stack federates what its regional stacks record.
     """
     groups = [*mesh_groups(settings)]
     custom = custom_group(settings)
@@ -433,6 +488,6 @@ def recording_rule_names(settings: StackSettings) -> list[str]:
     names: list[str] = []
     for group in groups:
         for rule in group.rules:
-            if isinstance(rule, RecordingRule) and rule.record not in names:
+            if isinstance(rule, RecordingRule) and rule.record not in names and not c.is_rate_table(rule.record):
                 names.append(rule.record)
     return names

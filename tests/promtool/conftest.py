@@ -92,19 +92,25 @@ def assert_cases_cover(rule_file: dict, tests: dict) -> None:
 
 
 @pytest.fixture
-def prove_group(promtool: str, tmp_path: Path) -> Callable[[StackSettings, str, str], str]:
+def prove_group(promtool: str, tmp_path: Path) -> Callable[..., str]:
     """Render ``group`` of ``settings``, then check it and run the unit tests of ``test_file``.
 
     The unit-test file's ``rule_files`` is pointed at the rendered file, so the
-    tests run against exactly what the stack deploys.
+    tests run against exactly what the stack deploys. ``reads`` names the
+    groups whose records ``group`` reads; their rendered files are loaded
+    first (promtool evaluates the groups in that order at every step).
     """
-    def prove(settings: StackSettings, group: str, test_file: str) -> str:
-        rules_path = tmp_path / f"{c.rule_cr_name(group)}.yaml"
-        rules_path.write_text(rendered_rule_file(settings, group))
-        _run(promtool, "check", "rules", str(rules_path), cwd=tmp_path)
+    def prove(settings: StackSettings, group: str, test_file: str, reads: tuple[str, ...] = ()) -> str:
+        paths = []
+        for name in (*reads, group):
+            path = tmp_path / f"{c.rule_cr_name(name)}.yaml"
+            path.write_text(rendered_rule_file(settings, name))
+            paths.append(path)
+        rules_path = paths[-1]
+        _run(promtool, "check", "rules", *map(str, paths), cwd=tmp_path)
         tests = yaml.safe_load((HERE / test_file).read_text())
         assert_cases_cover(yaml.safe_load(rules_path.read_text()), tests)
-        tests["rule_files"] = [str(rules_path)]
+        tests["rule_files"] = [str(p) for p in paths]
         tests_path = tmp_path / test_file
         tests_path.write_text(yaml.safe_dump(tests, sort_keys=False))
         return _run(promtool, "test", "rules", str(tests_path), cwd=tmp_path)

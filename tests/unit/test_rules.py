@@ -8,6 +8,7 @@ import pytest
 from monitoring import conventions as c
 from monitoring import rules, values
 from monitoring.plan import build_plan
+from monitoring.promql import metric_names
 from monitoring.resources import AlertingRule, RecordingRule
 from monitoring.settings import SettingsError, load_settings
 from monitoring.stacks import PROJECT_ROOT, load_stack, read_stack_config, stack_names
@@ -55,8 +56,56 @@ def test_a_regional_stack_defines_every_rule_named_in_conventions():
 
 def test_recording_rules_carry_the_aggregation_level_prefix():
     for rule in all_rules(regional()):
-        if isinstance(rule, RecordingRule):
+        if isinstance(rule, RecordingRule) and not c.is_rate_table(rule.record):
             assert rule.record.startswith(c.RECORDING_PREFIX) and rule.record.count(":") >= 1
+
+
+def test_the_rate_tables_are_named_level_metric_operation_after_the_labels_they_keep():
+    requests, buckets = rules.rate_table_rules()
+    assert requests.record == "agent_namespace_status:mcp_mesh_requests:rate5m"
+    assert requests.expr.startswith("sum by (agent, namespace, status) (")
+    assert buckets.record == "agent_namespace_le:mcp_mesh_request_duration_seconds_bucket:rate5m"
+    assert buckets.expr.startswith("sum by (agent, namespace, le) (")
+    assert not any(re.fullmatch(c.AGGREGATED_SERIES_REGEX, r.record) for r in (requests, buckets))
+
+
+def test_only_the_rate_tables_read_the_raw_request_counter_and_histogram():
+    raw = {c.REQUESTS_TOTAL, c.REQUEST_DURATION_BUCKET}
+    settings = regional(registryServesMetrics=True)
+    readers = {r.name: metric_names(r.expr) & raw for g in rules.rule_groups(settings) for r in g.rules
+               if metric_names(r.expr) & raw}
+    assert readers == {c.RECORD_REQUESTS_RATE_TABLE: {c.REQUESTS_TOTAL},
+                       c.RECORD_REQUEST_DURATION_RATE_TABLE: {c.REQUEST_DURATION_BUCKET}}
+
+
+def test_every_record_a_rule_reads_is_recorded_before_it_in_its_group_or_in_a_group_of_the_same_interval():
+    settings = regional()
+    groups = rules.rule_groups(settings)
+    where = {r.record: (g, i) for g in groups for i, r in enumerate(g.rules) if isinstance(r, RecordingRule)}
+    for group in groups:
+        for position, rule in enumerate(group.rules):
+            for name in metric_names(rule.expr) & set(where):
+                source, at = where[name]
+                if source is group:
+                    assert at < position, f"{rule.name} reads {name}, recorded after it in {group.name}"
+                else:
+                    assert source.interval == group.interval, (rule.name, name)
+
+
+def test_longer_rate_windows_are_built_from_the_5m_tables_at_non_overlapping_steps():
+    requests, buckets = rules.rate_table_rules("1h")
+    assert requests.record == "agent_namespace_status:mcp_mesh_requests:rate1h"
+    assert requests.expr == ("sum_over_time(agent_namespace_status:mcp_mesh_requests:rate5m[1h:5m])\n"
+                             "/ scalar(count_over_time(vector(1)[1h:5m]))")
+    assert buckets.expr.startswith("sum_over_time(agent_namespace_le:mcp_mesh_request_duration_seconds_bucket:rate5m"
+                                   "[1h:5m])\n")
+    assert metric_names(rules.rate_table_rules("3d")[0].expr) == {c.RECORD_REQUESTS_RATE_TABLE}
+
+
+@pytest.mark.parametrize("window", ["7m", "5m30s", "1m"])
+def test_a_rate_window_that_the_5m_table_cannot_tile_is_refused(window):
+    with pytest.raises(ValueError, match=f"rate window '{window}': expected a multiple of 5m longer than it"):
+        rules.rate_table_rules(window)
 
 
 def test_each_group_becomes_one_prometheus_rule_named_after_it():
@@ -219,7 +268,8 @@ def test_a_registry_nothing_observes_gets_no_health_score_and_no_registry_alerts
 def test_recording_rule_names_are_what_a_mesh_cluster_records_whatever_the_role():
     plain, secrets = read_stack_config("prod")
     global_settings = load_settings("prod", plain, secrets)
-    recorded = [r.record for g in rules.mesh_groups(regional()) for r in g.rules if isinstance(r, RecordingRule)]
+    recorded = [r.record for g in rules.mesh_groups(regional()) for r in g.rules
+                if isinstance(r, RecordingRule) and r.record not in c.RATE_TABLES]
     assert rules.recording_rule_names(regional()) == recorded
     assert rules.recording_rule_names(global_settings) == recorded
     assert all(re.fullmatch(c.AGGREGATED_SERIES_REGEX, name) for name in recorded)
