@@ -5,28 +5,29 @@ import pulumi
 from components.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from monitoring import conventions as c
 from monitoring.plan import build_plan
-from monitoring.settings import SECRET_KEYS, SPEC_BY_KEY, FederationTarget, Kind, StackSettings, load_settings
+from monitoring.settings import SECRET_KEYS, FederationTarget, StackSettings, load_settings, parse_secrets
 
 
-def project_config() -> tuple[dict, frozenset]:
-    """Every config value of this project's namespace, and which keys are secret.
+def project_config() -> tuple[dict, dict]:
+    """Every config value of this project's namespace: the plain ones, and the secret ones.
 
     The engine hands values as strings (objects JSON-encoded); the settings
-    loader parses them. Secret values are left out: only their keys are kept.
+    loader parses them. Secret values stay apart: the settings see only their
+    keys, and :func:`parse_secrets` checks them without ever showing them.
     """
     raw = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
     prefix = f"{c.PROJECT_NAME}:"
-    plain, secrets = {}, set()
+    plain, secrets = {}, {}
     for full_key, value in raw.items():
         if not full_key.startswith(prefix):
             continue
         key = full_key[len(prefix):]
         if key in SECRET_KEYS and pulumi.runtime.is_config_secret(full_key):
-            secrets.add(key)
+            secrets[key] = value
         else:
             # A secret set in plain text lands here too, and the settings loader refuses it.
             plain[key] = value
-    return plain, frozenset(secrets)
+    return plain, secrets
 
 
 def stack_reference_name(name: str) -> str:
@@ -53,13 +54,10 @@ def federation_sources(settings: StackSettings) -> pulumi.Output:
 
 
 def main() -> None:
-    plain, secret_keys = project_config()
-    settings = load_settings(pulumi.get_stack(), plain, secret_keys, check_secrets=True)
-    config = pulumi.Config()
-    secrets = {
-        key: config.require_secret_object(key) if SPEC_BY_KEY[key].kind is Kind.OBJECT else config.require_secret(key)
-        for key in sorted(secret_keys)
-    }
+    plain, secret_values = project_config()
+    # Everything is checked, secrets included, before the first resource is registered.
+    settings = load_settings(pulumi.get_stack(), plain, frozenset(secret_values), check_secrets=True)
+    secrets = {key: pulumi.Output.secret(value) for key, value in parse_secrets(settings, secret_values).items()}
 
     sources = federation_sources(settings) if settings.profile.federates else None
     stack = MonitoringStack(settings.stack, MonitoringStackArgs(build_plan(settings), secrets, sources))

@@ -1,5 +1,7 @@
 """The global stack federates what the regional stacks export."""
 
+from pathlib import Path
+
 import pytest
 
 from monitoring import conventions as c
@@ -8,6 +10,8 @@ from tests.pulumi.harness import Run, is_secret, run_program, stack_config, with
 
 SCRAPE_CONFIG = "kubernetes:monitoring.coreos.com/v1alpha1:ScrapeConfig"
 SECRETS = {c.SECRET_SLACK_WEBHOOK: "https://hooks.slack.example/fed"}
+# A real self-signed CA certificate (openssl req -x509, P-256): the program checks PEM content.
+CA_PEM = (Path(__file__).resolve().parents[1] / "data" / "federation-ca.pem").read_text()
 
 # Exports the mocked regional stacks answer with; deliberately unlike the
 # guide's default names so that the test sees where the targets come from.
@@ -114,7 +118,7 @@ def test_an_ingress_requires_basic_auth_and_keeps_the_htpasswd_secret():
 
 def test_https_regions_are_federated_with_basic_auth_and_a_ca_by_secret_reference():
     credentials = {"username": "federator", "password": "fed-global-pw-8d2"}
-    ca = "-----BEGIN CERTIFICATE-----\nMIIB-private-ca-literal\n-----END CERTIFICATE-----\n"
+    ca = CA_PEM
     run = run_program("prod", stack_config("prod"), {**SECRETS, c.SECRET_FEDERATION_BASIC_AUTH: credentials,
                                                      c.SECRET_FEDERATION_CA: ca}, stack_outputs=REGIONS)
     spec = _federation_job(run).inputs["spec"]
@@ -126,4 +130,5 @@ def test_https_regions_are_federated_with_basic_auth_and_a_ca_by_secret_referenc
     assert secrets["prometheus-federation-auth"].inputs["stringData"]["password"] == "fed-global-pw-8d2"
     assert is_secret(secrets["prometheus-federation-ca"].raw_inputs["stringData"])
     visible = str([without_secrets(r.raw_inputs) for r in run.registrations])
-    assert "fed-global-pw-8d2" not in visible and "private-ca-literal" not in visible
+    ca_body = CA_PEM.splitlines()[-2]
+    assert "fed-global-pw-8d2" not in visible and ca_body not in visible

@@ -4,9 +4,12 @@ import pytest
 import yaml
 
 from monitoring import conventions as c
+import dataclasses
+import typing
+
 from monitoring.settings import (
-    SPECS, AccessMode, FeatureFlag, ReclaimPolicy, Role, SettingsError, load_settings,
-    project_config_block,
+    SPECS, AccessMode, FeatureFlag, ReclaimPolicy, Role, SettingsError, StackSettings, load_settings,
+    project_config_block, readme_table,
 )
 from monitoring.stacks import PROJECT_ROOT, load_stack, read_stack_config, stack_names
 
@@ -92,6 +95,31 @@ def test_pulumi_yaml_declares_every_setting_with_its_type_and_default():
         assert declared == (list(spec.default) if isinstance(spec.default, tuple) else spec.default)
 
 
+def test_the_readme_settings_table_is_generated_from_the_declaration():
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert readme_table() in readme
+    for spec in SPECS:
+        assert f"| `{spec.key}` |" in readme_table()
+
+
+def _leaf_fields(cls, prefix=""):
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(hints[f.name]) and hints[f.name].__module__ == cls.__module__:
+            yield from _leaf_fields(hints[f.name], f"{prefix}{f.name}.")
+        else:
+            yield f"{prefix}{f.name}"
+
+
+def test_each_field_of_the_settings_is_the_target_of_exactly_one_setting():
+    targets = [spec.target for spec in SPECS if spec.target is not None]
+    assert len(targets) == len(set(targets))
+    # Filled by the loader, not by a setting of their own.
+    assert set(_leaf_fields(StackSettings)) - set(targets) == {"stack", "secrets_set"}
+    assert set(targets) <= set(_leaf_fields(StackSettings))
+    assert all(spec.target is None for spec in SPECS if spec.secret)
+
+
 def test_stack_files_hold_no_plain_secret():
     for stack in stack_names():
         plain, _ = read_stack_config(stack)
@@ -115,12 +143,15 @@ BAD_INPUTS = [
     ({"remoteWrite": [{"name": "mimir", "url": "https://m.example.com/api/v1/push", "tenat": "a"}]},
      "remoteWrite[0].tenat: unknown setting (did you mean 'remoteWrite[0].tenant'?)"),
     ({"remoteWrite": [{"name": "m", "url": "https://m.example.com", "queue": {"maxShards": 0}}]},
-     "remoteWrite[0].queue.maxShards: expected a positive integer, got 0"),
+     "remoteWrite[0].queue.maxShards: expected an integer from 1 to 1000 (each shard is a connection to the "
+     "receiver), got 0"),
     ({"remoteWrite": [{"name": "m", "url": "https://m.example.com", "queue": {"minShards": 40}}]},
      "remoteWrite[0].queue.minShards: must not exceed maxShards (30), got 40"),
     ({"cluster": ""}, "cluster: required for a regional stack, got ''"),
     ({"region": ""}, "region: required for a regional stack, got ''"),
-    ({"prometheusReplicas": 0}, "prometheusReplicas: expected a positive integer, got 0"),
+    ({"prometheusReplicas": 0},
+     "prometheusReplicas: expected an integer from 1 to 10 (each replica is a full copy that scrapes every target), "
+     "got 0"),
     ({"prometheusReplicas": "two"}, "prometheusReplicas: expected an integer, got 'two'"),
     ({"protect": "yes"}, "protect: expected true or false, got 'yes'"),
     ({"storageReclaimPolicy": "Keep"}, "storageReclaimPolicy: expected one of Retain, Delete, got 'Keep'"),
@@ -128,7 +159,8 @@ BAD_INPUTS = [
      "enableFeatures: expected one of exemplar-storage, memory-snapshot-on-shutdown, got 'time-travel'"),
     ({"role": "staging"}, "role: expected one of dev, regional, global, got 'staging'"),
     ({"dropMetrics": ["go_(memstats"]},
-     "dropMetrics: invalid regular expression 'go_(memstats': missing ), unterminated subpattern at position 3"),
+     "dropMetrics: invalid regular expression 'go_(memstats': missing ): go_(memstats "
+     "(Prometheus uses RE2: no lookarounds or backreferences)"),
     ({"grafanaAdminPassword": "changeme"},
      "grafanaAdminPassword: is a secret: set it with `pulumi config set --secret`, not in plain text"),
     ({"externalLabels": {"cluster": "other"}}, "externalLabels.cluster: is set from the 'cluster' setting; remove it here"),
