@@ -59,7 +59,7 @@ _chart_version = k.pattern(r"[0-9]+\.[0-9]+\.[0-9]+", "a chart version like 1.2.
 _interval = k.duration("1s", "5m", "a series goes stale after 5m without a sample")
 _alertmanager_wait = k.duration("1s", "1d", "a notification held longer than a day is lost news")
 _slack_channel = k.optional(k.pattern(r"#[a-z0-9][a-z0-9._-]{0,79}|@[A-Za-z0-9][A-Za-z0-9._-]{0,79}",
-                                      "a channel like #alerts (lower-case, at most 80) or a user like @oncall"))
+                                      "a channel like #alerts"))
 _selector = k.non_empty(k.string_map(k.label_key, k.label_value), "at least one label")
 _pulumi_stack = k.pattern(r"([A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]{1,100}",
                           "a Pulumi stack name like prod-us-east-1 or org/project/stack", 400)
