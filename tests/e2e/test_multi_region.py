@@ -157,11 +157,11 @@ class RoundRobinProxy:
         self.server.server_close()
 
 
-def start_agent(region: Region) -> tuple[subprocess.Popen, str]:
+def start_agent(region: Region, *extra_args: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.e2e.agent_load", "--agent", region.agent, "--port", str(port),
-         "--rate", str(region.rate), "--error-every", str(region.error_every)],
+         "--rate", str(region.rate), "--error-every", str(region.error_every), *extra_args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert process.stdout.readline().strip() == "ready", f"agent {region.agent} did not start"
     address = f"{LOOPBACK}:{port}"
