@@ -10,7 +10,36 @@ from __future__ import annotations
 from typing import Any
 
 from monitoring import conventions as c
-from monitoring.settings import RemoteWriteTarget, StackSettings
+from monitoring.settings import ClusterFlavour, RemoteWriteTarget, StackSettings
+
+# kube-prometheus-stack's scrape components for cluster services, each with the
+# defaultRules switches of the rule groups that read its metrics. Turning a
+# component off (``<component>.enabled``) removes its Service, ServiceMonitor,
+# dashboards and rules; the rule switches are set too, so that no alert on a
+# series nobody scrapes survives a chart that gates its rules differently.
+COMPONENT_RULES: dict[str, tuple[str, ...]] = {
+    "kubeControllerManager": ("kubeControllerManager",),
+    "kubeScheduler": ("kubeSchedulerAlerting", "kubeSchedulerRecording"),
+    "kubeEtcd": ("etcd",),
+    "kubeProxy": ("kubeProxy",),
+    "coreDns": (),
+    "kubeDns": (),
+}
+_CONTROL_PLANE = ("kubeControllerManager", "kubeScheduler", "kubeEtcd")
+# What each cluster flavour does not let a Prometheus in the cluster scrape.
+# Managed control planes (EKS, GKE, AKS) run the controller manager, scheduler
+# and etcd out of the cluster: their ServiceMonitors would find no endpoints,
+# and KubeControllerManagerDown / KubeSchedulerDown (critical, absent(up))
+# would page forever. kube-proxy's metrics listen on the node's loopback in
+# the providers' default configurations (or kube-proxy is replaced by the
+# provider's dataplane), so it is off too. GKE's cluster DNS is kube-dns, not
+# CoreDNS.
+HIDDEN_COMPONENTS: dict[ClusterFlavour, tuple[str, ...]] = {
+    ClusterFlavour.SELF_MANAGED: ("kubeDns",),
+    ClusterFlavour.EKS: (*_CONTROL_PLANE, "kubeProxy", "kubeDns"),
+    ClusterFlavour.AKS: (*_CONTROL_PLANE, "kubeProxy", "kubeDns"),
+    ClusterFlavour.GKE: (*_CONTROL_PLANE, "kubeProxy", "coreDns"),
+}
 
 
 def selectors(settings: StackSettings) -> dict[str, Any]:
@@ -212,6 +241,15 @@ def dashboard_sidecar(settings: StackSettings) -> dict[str, Any]:
     }
 
 
+def cluster_components(settings: StackSettings) -> dict[str, Any]:
+    """Every cluster-service component on or off as the cluster flavour allows, and its default rules."""
+    hidden = HIDDEN_COMPONENTS[settings.cluster_flavour]
+    out: dict[str, Any] = {component: {"enabled": component not in hidden} for component in COMPONENT_RULES}
+    out["defaultRules"] = {"rules": {
+        rule: component not in hidden for component, rules in COMPONENT_RULES.items() for rule in rules}}
+    return out
+
+
 def kube_prometheus_stack_values(settings: StackSettings) -> dict[str, Any]:
     """Values of the kube-prometheus-stack release."""
     values: dict[str, Any] = {
@@ -229,6 +267,7 @@ def kube_prometheus_stack_values(settings: StackSettings) -> dict[str, Any]:
             "sidecar": {"dashboards": dashboard_sidecar(settings)},
         },
         "alertmanager": {"enabled": settings.alertmanager.enabled},
+        **cluster_components(settings),
     }
     if settings.alertmanager.enabled:
         values["alertmanager"]["config"] = alertmanager_config(settings)

@@ -18,7 +18,7 @@ the value (a secret's masked) and what was expected, before anything is created.
 from monitoring.settings.checks import duration_seconds, quantity_value
 from monitoring.settings.errors import SettingsError
 from monitoring.settings.model import (
-    AccessMode, AlertmanagerSettings, ChartVersions, Exposure, FeatureFlag, FederationSettings, FederationTarget,
+    AccessMode, AlertmanagerSettings, ChartVersions, ClusterFlavour, Exposure, FeatureFlag, FederationSettings, FederationTarget,
     GrafanaSettings, MeshSettings, PrometheusSettings, QueueSettings, ReclaimPolicy, RemoteWriteTarget,
     ResourceSettings, Role, RuleSettings, StackSettings, StorageSettings,
 )
@@ -27,7 +27,7 @@ from monitoring.settings.loader import load_settings, parse_secrets, required_se
 from monitoring.settings.generate import project_config_block, readme_table
 
 __all__ = [
-    "AccessMode", "AlertmanagerSettings", "ChartVersions", "Exposure", "FeatureFlag", "FederationSettings",
+    "AccessMode", "AlertmanagerSettings", "ChartVersions", "ClusterFlavour", "Exposure", "FeatureFlag", "FederationSettings",
     "FederationTarget", "GrafanaSettings", "Kind", "MeshSettings", "PrometheusSettings", "QueueSettings",
     "ReclaimPolicy", "RemoteWriteTarget", "ResourceSettings", "Role", "RuleSettings", "SECRET_KEYS", "SPECS",
     "SPEC_BY_KEY", "SettingsError", "Spec", "StackSettings", "StorageSettings", "duration_seconds",

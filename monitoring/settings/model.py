@@ -17,6 +17,15 @@ from monitoring.resources import AlertingRule, RecordingRule
 Role = roles.Role
 
 
+class ClusterFlavour(StrEnum):
+    """Who runs the cluster's control plane."""
+
+    EKS = "eks"
+    GKE = "gke"
+    AKS = "aks"
+    SELF_MANAGED = "self-managed"
+
+
 class ReclaimPolicy(StrEnum):
     RETAIN = "Retain"
     DELETE = "Delete"
@@ -184,6 +193,7 @@ class StackSettings:
     namespace: str
     release_name: str
     protect: bool
+    cluster_flavour: ClusterFlavour
     charts: ChartVersions
     storage: StorageSettings
     prometheus: PrometheusSettings

@@ -19,7 +19,7 @@ from monitoring.settings import checks as k
 from monitoring.settings.errors import bad
 from monitoring.settings import secrets
 from monitoring.settings.model import (
-    AccessMode, Exposure, FeatureFlag, FederationTarget, QueueSettings, ReclaimPolicy, RemoteWriteTarget, Role,
+    AccessMode, ClusterFlavour, Exposure, FeatureFlag, FederationTarget, QueueSettings, ReclaimPolicy, RemoteWriteTarget, Role,
 )
 
 
@@ -128,6 +128,9 @@ SPECS: tuple[Spec, ...] = (
          k.release_name, "release_name"),
     Spec("protect", B, False, "protect namespace, CRD release and storage class from deletion",
          k.boolean, "protect"),
+    Spec("clusterFlavour", S, ClusterFlavour.SELF_MANAGED.value,
+         "eks, gke, aks or self-managed: managed flavours hide the control plane, so its monitors and rules are off",
+         k.choice(ClusterFlavour), "cluster_flavour"),
     # pinned chart versions
     Spec("kubePrometheusStackVersion", S, "88.5.3", "kube-prometheus-stack chart version",
          _chart_version, "charts.kube_prometheus_stack"),
