@@ -65,13 +65,13 @@ def agents_with_error_ratio_above(threshold: float = 0.01) -> PromQL:
     return PromQL(f"{c.RECORD_ERROR_RATE} > {_number(threshold)}")
 
 
-def latency_heatmap(agent: str | None = None, window: str = c.GRAFANA_RATE_INTERVAL) -> PromQL:
+def latency_heatmap(agent: str | None = None) -> PromQL:
     """Requests per second per latency bucket (``le``), for a heatmap.
 
-    No recording rule keeps the buckets, so this reads the raw histogram.
+    Read from the recorded bucket rate table (per agent, namespace and
+    bucket, over the guide's 5m), not from the raw histogram.
     """
-    buckets = _by_agent(c.REQUEST_DURATION_BUCKET, agent)
-    return PromQL(_sum_by(("le",), _rate(buckets, window)))
+    return PromQL(_sum_by(("le",), _by_agent(c.RECORD_REQUEST_DURATION_RATE_TABLE, agent)))
 
 
 def request_rate_week_over_week(agent: str | None = None) -> PromQL:

@@ -16,7 +16,8 @@ from mcp_mesh_metrics import names as metric_names_module
 from monitoring import conventions as c
 from monitoring import dashboards, queries, rules
 from monitoring.plan import build_plan
-from monitoring.settings import load_settings
+from monitoring.resources import RecordingRule
+from monitoring.settings import Role, load_settings
 from monitoring.stacks import load_stack, stack_names
 from tests.grafana import expand, functions, metric_names, panel_queries, variable_queries
 
@@ -61,6 +62,13 @@ BOARDS = [(label, board) for label, settings in VARIANTS for board in dashboards
 IDS = [f"{label}/{board.uid}" for label, board in BOARDS]
 
 
+def _recorded(settings) -> set[str]:
+    """Recorded series a stack's Prometheus holds: its own records, or on the global stack the federated ones."""
+    if settings.role is Role.GLOBAL:
+        return set(rules.recording_rule_names(settings))
+    return {r.record for g in rules.rule_groups(settings) for r in g.rules if isinstance(r, RecordingRule)}
+
+
 def _settings(label):
     return dict(VARIANTS)[label]
 
@@ -77,7 +85,7 @@ def test_the_json_round_trips_through_the_sdk_model(label, board):
 @pytest.mark.parametrize("label, board", BOARDS, ids=IDS)
 def test_every_query_parses_and_reads_only_series_that_exist(label, board):
     settings = _settings(label)
-    known = set(rules.recording_rule_names(settings)) | LIBRARY_METRICS | set(SELF_METRICS)
+    known = _recorded(settings) | LIBRARY_METRICS | set(SELF_METRICS)
     data = board.to_json()
     expressions = [(f"panel {title!r}", e) for title, e in panel_queries(data)]
     expressions += [(f"variable {name!r}", e) for name, e in variable_queries(data)]
@@ -180,8 +188,8 @@ def test_the_guides_example_queries_read_the_recording_rules():
     assert metric_names(queries.agents_with_error_ratio_above(0.01)) == {c.RECORD_ERROR_RATE}
     assert metric_names(queries.request_rate_week_over_week()) == {c.RECORD_REQUEST_RATE}
     assert metric_names(queries.connections_forecast()) == {c.RECORD_CONNECTIONS}
-    # No rule keeps the buckets: the heatmap reads the histogram itself.
-    assert metric_names(expand(queries.latency_heatmap())) == {c.REQUEST_DURATION_BUCKET}
+    # The heatmap reads the recorded bucket rates, not the raw histogram.
+    assert metric_names(queries.latency_heatmap()) == {c.RECORD_REQUEST_DURATION_RATE_TABLE}
     assert queries.error_budget_remaining(c.RECORD_SLO_AVAILABILITY, 0.999, "30d") == (
         "1 - (1 - avg_over_time(mcp_mesh:slo:availability[30d])) / 0.001")
 
