@@ -8,7 +8,7 @@ the library's default registry the first time it is used.
 """
 
 from . import names
-from .exposition import metrics_app, render_metrics, start_metrics_server
+from .exposition import metrics_app, metrics_server_address, render_metrics, start_metrics_server
 from .labels import DEFAULT_LABEL_LIMIT, LabelGuard
 from .metrics import BusinessMetrics, MeshMetrics, default_registry, track_request
 
@@ -19,6 +19,7 @@ __all__ = [
     "MeshMetrics",
     "default_registry",
     "metrics_app",
+    "metrics_server_address",
     "names",
     "render_metrics",
     "start_metrics_server",

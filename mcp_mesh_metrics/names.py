@@ -70,9 +70,15 @@ CACHE_HIT_RATE_LABELS = (LABEL_AGENT, LABEL_CACHE_TYPE)
 # Latency buckets of the request-duration histogram, in seconds (the guide's).
 REQUEST_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
-# Port and path where the library serves /metrics inside an agent pod. The
-# mesh PodMonitor scrapes this port number; it is distinct from the agent's
-# own HTTP port (8080 upstream), which serves only the two upstream gauges.
+# Port and path where the library serves /metrics inside an agent pod: the
+# port the mesh PodMonitor scrapes on pods annotated prometheus.io/scrape
+# without a prometheus.io/port. It is distinct from the agent's own HTTP port
+# (8080 upstream), which serves at most the two upstream gauges.
 METRICS_PORT = 9464
-METRICS_PORT_NAME = "mesh-metrics"
 METRICS_PATH = "/metrics"
+# Where start_metrics_server() listens unless told otherwise: every interface,
+# so that Prometheus reaches it at the pod's IP.
+METRICS_ADDR = "0.0.0.0"
+# Environment variables that override those defaults (a container's env).
+METRICS_PORT_ENV = "MCP_MESH_METRICS_PORT"
+METRICS_ADDR_ENV = "MCP_MESH_METRICS_ADDR"

@@ -90,12 +90,35 @@ MESH_NAMESPACE = "mcp-mesh"
 MESH_HTTP_PORT_NAME = "http"
 MESH_REGISTRY_PORT = 8000
 MESH_REGISTRY_HEALTH_PATH = "/health"
-MESH_REGISTRY_SERVICE = "mcp-mesh-registry"
-# The pod label that tells agents apart: `app.kubernetes.io/name` is the same
-# for every agent, the Helm release (`instance`) is not.
+MESH_AGENT_CHART = "mcp-mesh-agent"
+MESH_REGISTRY_CHART = "mcp-mesh-registry"
+# The release of the `mcp-mesh-core` umbrella chart that installs the registry:
+# the agent chart's default registry host is `<global.coreReleaseName>-mcp-mesh-registry`
+# with `coreReleaseName: mcp-core`.
+MESH_CORE_RELEASE = "mcp-core"
+
+
+def mesh_chart_fullname(release_name: str, chart: str) -> str:
+    """The upstream MCP Mesh charts' ``fullname`` helper: the name of their Deployment and Service.
+
+    The release name when it already contains the chart name, else
+    ``<release>-<chart>``, truncated to 63 characters, without a trailing '-'.
+    """
+    name = release_name if chart in release_name else f"{release_name}-{chart}"
+    return name[:63].rstrip("-")
+
+
+# The registry Service an agent installed with the chart's defaults talks to.
+MESH_REGISTRY_SERVICE = mesh_chart_fullname(MESH_CORE_RELEASE, MESH_REGISTRY_CHART)
+# The agent's identity is its mesh name, the `agent` label its own series carry
+# (the name given to @mesh.agent, which the instrumentation library and the
+# upstream gauges write). Series that carry none (`up`, the scrape series,
+# anything an agent exposes without an `agent` label) get the value of this
+# pod label instead: the Helm release, the only label that tells upstream
+# agent pods apart (`app.kubernetes.io/name` is the same for every agent).
 MESH_AGENT_NAME_LABEL = "app.kubernetes.io/instance"
-MESH_AGENT_SELECTOR = {"app.kubernetes.io/name": "mcp-mesh-agent", "app.kubernetes.io/component": "agent"}
-MESH_REGISTRY_SELECTOR = {"app.kubernetes.io/name": "mcp-mesh-registry", "app.kubernetes.io/component": "registry"}
+MESH_AGENT_SELECTOR = {"app.kubernetes.io/name": MESH_AGENT_CHART, "app.kubernetes.io/component": "agent"}
+MESH_REGISTRY_SELECTOR = {"app.kubernetes.io/name": MESH_REGISTRY_CHART, "app.kubernetes.io/component": "registry"}
 
 # --------------------------------------------------------------------------
 # Blackbox exporter (probes endpoints that serve no /metrics)
@@ -125,6 +148,10 @@ LABEL_REGION = "region"
 LABEL_NAMESPACE = "namespace"
 LABEL_POD = "pod"
 LABEL_SERVICE = "service"
+# Where Prometheus keeps a scraped label that clashes with a target label of
+# the same name (honor_labels: false): the agent's own `agent` label lands here
+# first, and the agent jobs' metric relabelings move it back (see scrape.py).
+LABEL_EXPORTED_AGENT = f"exported_{metric_names.LABEL_AGENT}"
 DEFAULT_REGION = "local"
 # Level prefix of every recording rule; what federation and remote write keep.
 RECORDING_PREFIX = "mcp_mesh:"

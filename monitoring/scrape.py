@@ -13,13 +13,17 @@ settings. Their defaults follow upstream MCP Mesh as deployed
 
 - the guide selects agents by ``app.kubernetes.io/part-of: mcp-mesh``, which no
   upstream object carries, and names them by a pod label ``agent_name`` that
-  does not exist; upstream agents differ only in ``app.kubernetes.io/instance``;
+  does not exist. An agent's ``agent`` label is its mesh name, the one its own
+  series carry; target labels never overwrite it (:func:`keep_own_agent_label`);
 - the guide scrapes the registry's ``/metrics``, which upstream answers with
   404: a target that is down forever. The registry is probed on ``/health``
   through the blackbox exporter instead, and scraped only when a stack says
   its registry serves metrics;
 - the request metrics exist only where an agent uses the instrumentation
-  library, which serves them on its own port inside the pod.
+  library, which serves them on its own port inside the pod. The upstream
+  agent chart declares no container port but ``http`` and has no value to add
+  one; its ``podAnnotations`` value is what says a pod serves the library's
+  port (:func:`library_port_from_annotations`).
 """
 
 from __future__ import annotations
@@ -48,6 +52,13 @@ from monitoring.settings import StackSettings
 META_NAMESPACE = "__meta_kubernetes_namespace"
 META_POD_NAME = "__meta_kubernetes_pod_name"
 META_SERVICE_NAME = "__meta_kubernetes_service_name"
+# The pod annotation convention (prometheus.io/scrape|path|port): the guide's,
+# the upstream registry chart's, and what agent pods carry for the library's port.
+ANNOTATION_SCRAPE = "prometheus.io/scrape"
+ANNOTATION_PATH = "prometheus.io/path"
+ANNOTATION_PORT = "prometheus.io/port"
+# Relabeling scratch label (``__``-prefixed labels are dropped once relabeling ends).
+TMP_METRICS_PORT = "__tmp_mesh_metrics_port"
 ADDRESS = "__address__"
 METRICS_PATH_LABEL = "__metrics_path__"
 METRIC_NAME = "__name__"
@@ -61,6 +72,15 @@ def meta_label(label_key: str) -> str:
     ``app.kubernetes.io/instance`` -> ``app_kubernetes_io_instance``.
     """
     return re.sub(r"[^a-zA-Z0-9_]", "_", label_key)
+
+
+def _literal(value: str) -> str:
+    """A regex matching exactly ``value``, a Kubernetes name or label value.
+
+    Those hold only ``[A-Za-z0-9._-]`` (validated in settings), of which only
+    ``.`` means something in a regex outside a character class.
+    """
+    return value.replace(".", r"\.")
 
 
 def pod_label(label_key: str) -> str:
@@ -316,9 +336,13 @@ def set_job(job: str) -> RelabelConfig:
 def target_identity(settings: StackSettings, *, agent: bool) -> tuple[RelabelConfig, ...]:
     """``agent`` (optionally), ``namespace`` and ``pod`` on every series of a target.
 
-    The guide's relabelings, fixed for upstream: the agent is told apart by its
-    release (``agentNameLabel``, default ``app.kubernetes.io/instance``), not by a
-    pod label ``agent_name`` no chart sets; and the namespace comes from
+    The guide's relabelings, fixed for upstream. The target's ``agent`` is the
+    fallback for series that carry no ``agent`` label of their own (``up``, the
+    scrape series, gauges without one): the value of the pod label
+    ``agentNameLabel`` (default ``app.kubernetes.io/instance``, the Helm release),
+    not a pod label ``agent_name`` no chart sets. A series' own ``agent`` (the
+    mesh name) wins over it: :func:`keep_own_agent_label`, in the metric
+    relabelings of every job that sets it. The namespace comes from
     ``__meta_kubernetes_namespace``: the guide's ``__meta_kubernetes_pod_namespace``
     is not a label kubernetes_sd produces, so its ``namespace`` came out empty.
     The operator adds ``namespace`` and ``pod`` to monitors' targets too; they
@@ -328,13 +352,90 @@ def target_identity(settings: StackSettings, *, agent: bool) -> tuple[RelabelCon
     out = []
     if agent:
         label = settings.mesh.agent_name_label
-        out.append(RelabelConfig(f"agent from pod label {label}",
+        out.append(RelabelConfig(f"agent fallback from pod label {label}",
                                  source_labels=(pod_label(label),), target_label=c.LABEL_AGENT))
     out += [
         RelabelConfig("namespace", source_labels=(META_NAMESPACE,), target_label=c.LABEL_NAMESPACE),
         RelabelConfig("pod", source_labels=(META_POD_NAME,), target_label=c.LABEL_POD),
     ]
     return tuple(out)
+
+
+def keep_own_agent_label() -> tuple[RelabelConfig, ...]:
+    """Metric relabelings: a series' own ``agent`` label wins over the target's.
+
+    With ``honorLabels: false`` Prometheus stores a scraped ``agent`` that
+    clashes with the target's as ``exported_agent``, and metric relabelings
+    run after that: these move it back to ``agent`` and drop
+    ``exported_agent``. So the mesh name the agent reports (the library's
+    ``agent`` label, the upstream gauges' too) is the ``agent`` of its series
+    whatever its release is called, and series without one keep the target's
+    fallback. ``honorLabels`` stays false so a pod cannot set ``job``,
+    ``namespace``, ``pod`` or ``instance``.
+    """
+    return (
+        RelabelConfig("agent: the series' own", source_labels=(c.LABEL_EXPORTED_AGENT,), regex="(.+)",
+                      target_label=c.LABEL_AGENT),
+        RelabelConfig("drop exported_agent", action=RelabelAction.LABELDROP, regex=c.LABEL_EXPORTED_AGENT),
+    )
+
+
+def agent_metric_relabelings(settings: StackSettings) -> tuple[RelabelConfig, ...]:
+    """The metric relabelings of every job whose targets carry the fallback ``agent``."""
+    return (*drop_metrics(settings), *keep_own_agent_label())
+
+
+# What kubernetes_sd's ``__address__`` looks like: ``host:port``, an IPv6 host in brackets.
+_ADDRESS_AND_PORT = r"(\[.+\]|[^:]+)(?::\d+)?;(\d+)"
+
+
+def address_on_port(port_label: str) -> RelabelConfig:
+    """Point ``__address__`` at the port held by ``port_label`` (same host)."""
+    return RelabelConfig(f"port from {port_label}", source_labels=(ADDRESS, port_label), target_label=ADDRESS,
+                         regex=_ADDRESS_AND_PORT, replacement="$1:$2")
+
+
+def annotated_for_scraping() -> tuple[RelabelConfig, ...]:
+    """Keep pods annotated ``prometheus.io/scrape: "true"``; the path from ``prometheus.io/path``.
+
+    The keep regex is the string ``"true"``: the guide's unquoted ``regex: true``
+    is a YAML boolean, which the CRD (a string field) rejects.
+    """
+    return (
+        RelabelConfig("keep pods annotated for scraping", action=RelabelAction.KEEP,
+                      source_labels=(pod_annotation(ANNOTATION_SCRAPE),), regex="true"),
+        RelabelConfig("metrics path from annotation", source_labels=(pod_annotation(ANNOTATION_PATH),),
+                      target_label=METRICS_PATH_LABEL, regex="(.+)"),
+    )
+
+
+def drop_selected_pods(what: str, selector: Mapping[str, str]) -> RelabelConfig:
+    """Drop the pods whose labels match ``selector`` (every key, exact values)."""
+    keys = sorted(selector)
+    return RelabelConfig(f"drop {what} pods", action=RelabelAction.DROP,
+                         source_labels=tuple(pod_label(k) for k in keys),
+                         regex=";".join(_literal(selector[k]) for k in keys))
+
+
+def library_port_from_annotations() -> tuple[RelabelConfig, ...]:
+    """Keep agent pods annotated ``prometheus.io/scrape: "true"``; scrape the library's port.
+
+    The port is ``prometheus.io/port`` (default ``METRICS_PORT``, 9464), the
+    path ``prometheus.io/path`` (default ``/metrics``). The upstream chart
+    declares one container port, ``http``, and has no value for more, so the
+    pod cannot declare the library's port; ``podAnnotations`` it has. The
+    target is discovered on ``http`` and moved to the annotated port, as the
+    PodMonitor CRD documents for undeclared ports. Pods without the
+    annotation are not scraped on it: an agent without the library is not a
+    target that is down forever.
+    """
+    return (
+        *annotated_for_scraping(),
+        RelabelConfig("library port by default", target_label=TMP_METRICS_PORT, replacement=str(c.METRICS_PORT)),
+        RelabelConfig("library port from annotation", source_labels=(pod_annotation(ANNOTATION_PORT),),
+                      target_label=TMP_METRICS_PORT, regex=r"(\d+)"),
+        address_on_port(TMP_METRICS_PORT),
+    )
 
 
 def drop_metrics(settings: StackSettings) -> tuple[RelabelConfig, ...]:
@@ -358,13 +459,10 @@ def drop_metrics(settings: StackSettings) -> tuple[RelabelConfig, ...]:
 
 # The ``agent`` label clash, decided once for every agent job: both the
 # upstream gauges and the library label their series ``agent`` themselves
-# (the name the agent's code was given). honorLabels is false so the target's
-# ``agent`` (from the pod's release label) is the one stored: it is what tells
-# agents apart upstream (two releases of one agent image report one name), it
-# is identical for the two jobs of one pod so their series join, and a pod
-# cannot claim another agent's identity (nor overwrite job, namespace or pod).
-# Prometheus keeps the self-reported value as ``exported_agent`` (one value per
-# target, so no extra cardinality), which shows a name mismatch when there is one.
+# with the agent's mesh name, which is the agent's identity in every rule,
+# alert and federated series. honorLabels is false, so a pod cannot overwrite
+# job, namespace, pod or instance; keep_own_agent_label() then restores the
+# series' own ``agent`` over the target's fallback.
 AGENT_HONOR_LABELS = False
 
 
@@ -398,7 +496,7 @@ def agents_monitor(settings: StackSettings) -> ServiceMonitor:
             honor_timestamps=True,
             honor_labels=AGENT_HONOR_LABELS,
             relabelings=(set_job(c.JOB_AGENTS), *target_identity(settings, agent=True)),
-            metric_relabelings=drop_metrics(settings),
+            metric_relabelings=agent_metric_relabelings(settings),
         ),),
     )
 
@@ -406,11 +504,10 @@ def agents_monitor(settings: StackSettings) -> ServiceMonitor:
 def agent_metrics_monitor(settings: StackSettings) -> PodMonitor:
     """The instrumentation library's request metrics, on its port inside agent pods.
 
-    A PodMonitor, because the upstream agent Service exposes only ``http``. By
-    port number: the library always listens on METRICS_PORT, while the port's
-    name is up to each agent's pod spec. Prometheus only keeps pods that
-    declare the port, so agents without the library are not scraped (rather
-    than being targets that are down forever).
+    A PodMonitor, because the upstream agent Service exposes only ``http``.
+    Discovered on the pod's ``http`` port (the one port the upstream chart
+    declares, so one target per pod) and scraped where the pod's annotations
+    say: :func:`library_port_from_annotations`.
     """
     mesh = settings.mesh
     return PodMonitor(
@@ -418,14 +515,26 @@ def agent_metrics_monitor(settings: StackSettings) -> PodMonitor:
         selector=mesh.agent_selector,
         namespaces=(mesh.namespace,),
         pod_metrics_endpoints=(PodMetricsEndpoint(
-            port_number=c.METRICS_PORT,
+            port=c.MESH_HTTP_PORT_NAME,
             path=c.METRICS_PATH,
             honor_timestamps=True,
             honor_labels=AGENT_HONOR_LABELS,
-            relabelings=(set_job(c.JOB_AGENT_METRICS), *target_identity(settings, agent=True)),
-            metric_relabelings=drop_metrics(settings),
+            relabelings=(set_job(c.JOB_AGENT_METRICS), *library_port_from_annotations(),
+                         *target_identity(settings, agent=True)),
+            metric_relabelings=agent_metric_relabelings(settings),
         ),),
     )
+
+
+def keep_registry_service(settings: StackSettings) -> RelabelConfig:
+    """Keep the registry's Service alone.
+
+    The upstream registry chart creates two Services with the same labels and
+    an ``http`` port: ``<fullname>`` and ``<fullname>-headless``. Selected by
+    labels, every registry pod would be scraped twice.
+    """
+    return RelabelConfig("keep the registry service", action=RelabelAction.KEEP,
+                         source_labels=(META_SERVICE_NAME,), regex=_literal(settings.mesh.registry_service))
 
 
 def registry_monitor(settings: StackSettings) -> ServiceMonitor:
@@ -439,7 +548,8 @@ def registry_monitor(settings: StackSettings) -> ServiceMonitor:
             port=c.MESH_HTTP_PORT_NAME,
             path=c.METRICS_PATH,
             honor_labels=False,
-            relabelings=(set_job(c.JOB_REGISTRY), *target_identity(settings, agent=False)),
+            relabelings=(set_job(c.JOB_REGISTRY), keep_registry_service(settings),
+                         *target_identity(settings, agent=False)),
             metric_relabelings=drop_metrics(settings),
         ),),
     )
@@ -463,25 +573,23 @@ def registry_probe(settings: StackSettings) -> Probe:
     )
 
 
-# The guide's annotation convention (prometheus.io/scrape|path|port).
-ANNOTATION_SCRAPE = "prometheus.io/scrape"
-ANNOTATION_PATH = "prometheus.io/path"
-ANNOTATION_PORT = "prometheus.io/port"
-# The guide's registry job keeps every Service whose name mentions the registry.
-REGISTRY_SERVICE_NAME_REGEX = ".*registry.*"
 REGISTRY_ENDPOINTS_INTERVAL = "15s"  # the guide's "higher frequency" for the registry
 
 
 def registry_endpoints_scrape_config(settings: StackSettings) -> ScrapeConfig:
-    """The guide's ``mcp-mesh-registry`` kubernetes_sd job (endpoints role)."""
+    """The guide's ``mcp-mesh-registry`` kubernetes_sd job (endpoints role).
+
+    The guide keeps every Service whose name matches ``.*registry.*``, which
+    is both Services of the upstream registry chart (and any other registry
+    in the namespace); this keeps the registry Service alone.
+    """
     return ScrapeConfig(
         metadata=_metadata(settings, c.JOB_REGISTRY_ENDPOINTS),
         job_name=c.JOB_REGISTRY_ENDPOINTS,
         scrape_interval=REGISTRY_ENDPOINTS_INTERVAL,
         kubernetes_sd_configs=(KubernetesSDConfig(KubernetesRole.ENDPOINTS, (settings.mesh.namespace,)),),
         relabelings=(
-            RelabelConfig("keep registry services", action=RelabelAction.KEEP,
-                          source_labels=(META_SERVICE_NAME,), regex=REGISTRY_SERVICE_NAME_REGEX),
+            keep_registry_service(settings),
             RelabelConfig("namespace", source_labels=(META_NAMESPACE,), target_label=c.LABEL_NAMESPACE),
             RelabelConfig("service", source_labels=(META_SERVICE_NAME,), target_label=c.LABEL_SERVICE),
         ),
@@ -490,25 +598,26 @@ def registry_endpoints_scrape_config(settings: StackSettings) -> ScrapeConfig:
 
 
 def annotated_pods_scrape_config(settings: StackSettings) -> ScrapeConfig:
-    """The guide's ``mcp-mesh-agents`` kubernetes_sd job: pods that ask to be scraped.
+    """The guide's ``mcp-mesh-agents`` kubernetes_sd job: other pods that ask to be scraped.
 
-    The keep regex is the string ``"true"``: the guide's unquoted ``regex: true``
-    is a YAML boolean, which the CRD (a string field) rejects.
+    Agent and registry pods are left out: they carry the same annotations
+    (agents for the library's port, the upstream registry chart for a
+    ``/metrics`` nothing serves) and have jobs of their own; scraped here too,
+    every agent series would be stored twice and the registry would be a
+    target that is down forever.
     """
     return ScrapeConfig(
         metadata=_metadata(settings, c.JOB_ANNOTATED_PODS),
         job_name=c.JOB_ANNOTATED_PODS,
         kubernetes_sd_configs=(KubernetesSDConfig(KubernetesRole.POD, (settings.mesh.namespace,)),),
         relabelings=(
-            RelabelConfig("keep annotated pods", action=RelabelAction.KEEP,
-                          source_labels=(pod_annotation(ANNOTATION_SCRAPE),), regex="true"),
-            RelabelConfig("metrics path from annotation", source_labels=(pod_annotation(ANNOTATION_PATH),),
-                          target_label=METRICS_PATH_LABEL, regex="(.+)"),
-            RelabelConfig("port from annotation", source_labels=(ADDRESS, pod_annotation(ANNOTATION_PORT)),
-                          target_label=ADDRESS, regex=r"([^:]+)(?::\d+)?;(\d+)", replacement="$1:$2"),
+            drop_selected_pods("agent", settings.mesh.agent_selector),
+            drop_selected_pods("registry", settings.mesh.registry_selector),
+            *annotated_for_scraping(),
+            address_on_port(pod_annotation(ANNOTATION_PORT)),
             *target_identity(settings, agent=True),
         ),
-        metric_relabelings=drop_metrics(settings),
+        metric_relabelings=agent_metric_relabelings(settings),
     )
 
 

@@ -28,6 +28,7 @@ import pytest
 import yaml
 
 from monitoring import conventions as c
+from monitoring import scrape
 from monitoring import dashboards, scrape
 from monitoring.federation import SOURCE_CLUSTER_LABEL
 from monitoring.plan import build_plan
@@ -108,7 +109,9 @@ def fleet(module_servers: ServerPool, tmp_path_factory) -> Fleet:
             pod = FakePod(
                 name=f"{region.agent}-agent-7d9c8b6f5-abcde", namespace=settings.mesh.namespace,
                 labels={**c.MESH_AGENT_SELECTOR, c.MESH_AGENT_NAME_LABEL: region.agent},
-                ports=(FakePort(c.METRICS_PORT_NAME, c.METRICS_PORT, agent_address),))
+                # The upstream chart's one declared port, and the podAnnotations naming the library's.
+                ports=(FakePort(c.MESH_HTTP_PORT_NAME, 8080, agent_address),),
+                annotations={scrape.ANNOTATION_SCRAPE: "true", scrape.ANNOTATION_PORT: agent_address.rsplit(":", 1)[1]})
             files = write_discovery(work / region.stack / "sd", [pod], [])
             jobs = scrape_configs(plan.custom_resources, files, resolve)
             for job in jobs:

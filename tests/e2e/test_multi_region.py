@@ -41,6 +41,7 @@ import pytest
 import yaml
 
 from monitoring import conventions as c
+from monitoring import scrape
 from monitoring.federation import REPLICA_LABEL, SOURCE_CLUSTER_LABEL
 from monitoring.plan import build_plan
 from monitoring.settings import FederationTarget, load_settings
@@ -210,8 +211,9 @@ def fleet(module_servers: ServerPool, tmp_path_factory) -> Fleet:
                 name=f"{region.agent}-agent-7d9c8b6f5-abcde",
                 namespace=settings.mesh.namespace,
                 labels={**c.MESH_AGENT_SELECTOR, "app.kubernetes.io/instance": region.agent},
-                ports=(FakePort("http", 8080, http_stub.address),
-                       FakePort(c.METRICS_PORT_NAME, c.METRICS_PORT, agent_address)),
+                ports=(FakePort("http", 8080, http_stub.address),),
+                # The library's port, as the upstream chart's podAnnotations give it.
+                annotations={scrape.ANNOTATION_SCRAPE: "true", scrape.ANNOTATION_PORT: agent_address.rsplit(":", 1)[1]},
             )
             service = FakeService(region.agent, settings.mesh.namespace,
                                   {**c.MESH_AGENT_SELECTOR, "app.kubernetes.io/instance": region.agent},

@@ -82,35 +82,42 @@ def mesh(module_servers: ServerPool) -> Mesh:
     }
     nothing = f"127.0.0.1:{free_port()}"  # a declared port nobody listens on
 
-    def agent(pod, namespace, release, ports):
-        return FakePod(pod, namespace, {**AGENT_LABELS, c.MESH_AGENT_NAME_LABEL: release}, ports)
+    def agent(pod, namespace, release, ports, library=None):
+        # The upstream chart's pod: one declared port (http); with the library,
+        # podAnnotations naming its port (here: where the stub for it listens).
+        annotations = {} if library is None else {scrape.ANNOTATION_SCRAPE: "true",
+                                                  scrape.ANNOTATION_PORT: str(library.port)}
+        return FakePod(pod, namespace, {**AGENT_LABELS, c.MESH_AGENT_NAME_LABEL: release}, ports, annotations)
 
+    # Released as "weather-agent", reporting its mesh name "weather".
     weather = agent(WEATHER_POD, MESH, "weather-agent", (
-        FakePort(c.MESH_HTTP_PORT_NAME, 8080, stubs["weather-http"].address),
-        FakePort(names.METRICS_PORT_NAME, names.METRICS_PORT, stubs["weather-library"].address)))
+        FakePort(c.MESH_HTTP_PORT_NAME, 8080, stubs["weather-http"].address),), library=stubs["weather-library"])
     calculator = agent(CALCULATOR_POD, MESH, "calculator-agent", (
         FakePort(c.MESH_HTTP_PORT_NAME, 8080, stubs["calculator-http"].address),))
     # Same labels, other namespace: must not be scraped.
     stray = agent(STRAY_POD, "staging", "weather-agent", (
-        FakePort(c.MESH_HTTP_PORT_NAME, 8080, stubs["stray"].address),
-        FakePort(names.METRICS_PORT_NAME, names.METRICS_PORT, stubs["stray"].address)))
+        FakePort(c.MESH_HTTP_PORT_NAME, 8080, stubs["stray"].address),), library=stubs["stray"])
     # Not an agent; asks to be scraped on another port and path than it declares.
     custom = FakePod(CUSTOM_POD, MESH, {"app.kubernetes.io/name": "custom-tool",
                                         c.MESH_AGENT_NAME_LABEL: "custom-tool"},
                      (FakePort("web", 80, nothing),), annotations={
                          scrape.ANNOTATION_SCRAPE: "true", scrape.ANNOTATION_PATH: "/custom-metrics",
                          scrape.ANNOTATION_PORT: str(stubs["custom"].port)})
-    # The upstream registry chart's annotations (no scrape: "true") and its dead metrics port.
+    # The upstream registry chart's pod annotations (scrape "true", port 9090) and its dead metrics port.
     registry = FakePod(REGISTRY_POD, MESH, REGISTRY_LABELS, (
         FakePort(c.MESH_HTTP_PORT_NAME, c.MESH_REGISTRY_PORT, stubs["registry"].address),
         FakePort("metrics", 9090, nothing)),
-        annotations={scrape.ANNOTATION_PORT: "9090", scrape.ANNOTATION_PATH: "/metrics"}, container="registry")
+        annotations={scrape.ANNOTATION_SCRAPE: "true", scrape.ANNOTATION_PORT: "9090",
+                     scrape.ANNOTATION_PATH: "/metrics"}, container="registry")
 
-    def service(pod, labels):
-        return FakeService(pod.labels[c.MESH_AGENT_NAME_LABEL], pod.namespace, labels, c.MESH_HTTP_PORT_NAME, (pod,))
+    def service(pod, labels, name=None):
+        return FakeService(name or pod.labels[c.MESH_AGENT_NAME_LABEL], pod.namespace, labels,
+                           c.MESH_HTTP_PORT_NAME, (pod,))
 
+    # The registry chart's two Services: same labels, same port.
     services = [service(weather, weather.labels), service(calculator, calculator.labels),
-                service(stray, stray.labels), service(registry, REGISTRY_LABELS)]
+                service(stray, stray.labels), service(registry, REGISTRY_LABELS, c.MESH_REGISTRY_SERVICE),
+                service(registry, REGISTRY_LABELS, f"{c.MESH_REGISTRY_SERVICE}-headless")]
     files = write_discovery(pool.root / "discovery", [weather, calculator, stray, custom, registry], services)
 
     blackbox = pool.blackbox_exporter(scrape.blackbox_exporter_values()["config"])
@@ -148,17 +155,29 @@ def test_the_generated_scrape_config_passes_promtool(mesh):
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-def test_agent_gauges_are_stored_under_the_release_name_with_namespace_and_pod(mesh):
+def test_agent_gauges_are_stored_under_the_mesh_name_with_namespace_and_pod(mesh):
+    # Released as weather-agent and calculator-agent; the gauges name the agents weather and calculator.
     result = mesh.prometheus.query(f'{names.UPSTREAM_UP}{{job="{c.JOB_AGENTS}"}}')
     operator_labels = {"container": "agent", "endpoint": c.MESH_HTTP_PORT_NAME}
     assert labels_of(result) == [
-        {"__name__": names.UPSTREAM_UP, "job": c.JOB_AGENTS, "agent": "calculator-agent",
-         "exported_agent": "calculator", "namespace": MESH, "pod": CALCULATOR_POD, "service": "calculator-agent",
+        {"__name__": names.UPSTREAM_UP, "job": c.JOB_AGENTS, "agent": "calculator",
+         "namespace": MESH, "pod": CALCULATOR_POD, "service": "calculator-agent",
          "instance": mesh.stubs["calculator-http"].address, **operator_labels},
-        {"__name__": names.UPSTREAM_UP, "job": c.JOB_AGENTS, "agent": "weather-agent",
-         "exported_agent": "weather", "namespace": MESH, "pod": WEATHER_POD, "service": "weather-agent",
+        {"__name__": names.UPSTREAM_UP, "job": c.JOB_AGENTS, "agent": "weather",
+         "namespace": MESH, "pod": WEATHER_POD, "service": "weather-agent",
          "instance": mesh.stubs["weather-http"].address, **operator_labels},
     ]
+
+
+def test_series_without_their_own_agent_label_fall_back_to_the_release(mesh):
+    prom = mesh.prometheus
+    [goroutines] = prom.query(f'go_goroutines{{job="{c.JOB_AGENTS}", pod="{WEATHER_POD}"}}')
+    assert goroutines["metric"]["agent"] == "weather-agent"
+    up = {(r["metric"]["job"], r["metric"]["pod"]): r["metric"]["agent"]
+          for r in prom.query(f'up{{job=~"{c.JOB_AGENTS}|{c.JOB_AGENT_METRICS}"}}')}
+    assert up == {(c.JOB_AGENTS, WEATHER_POD): "weather-agent", (c.JOB_AGENTS, CALCULATOR_POD): "calculator-agent",
+                  (c.JOB_AGENT_METRICS, WEATHER_POD): "weather-agent"}
+    assert prom.series('{exported_agent!=""}') == []
 
 
 def test_library_request_metrics_carry_the_same_identity_as_the_agents_gauges(mesh):
@@ -166,13 +185,14 @@ def test_library_request_metrics_carry_the_same_identity_as_the_agents_gauges(me
     assert {r["metric"][names.LABEL_STATUS]: r["value"][1] for r in result} == {"success": "7", "error": "1"}
     for r in result:
         m = r["metric"]
-        assert (m["agent"], m["exported_agent"], m["namespace"], m["pod"]) == (
-            "weather-agent", "weather", MESH, WEATHER_POD)
-        assert m["endpoint"] == str(names.METRICS_PORT)
+        assert (m["agent"], m["namespace"], m["pod"]) == ("weather", MESH, WEATHER_POD)
+        assert "exported_agent" not in m
+        # discovered on the declared http port, scraped on the annotated one
+        assert (m["endpoint"], m["instance"]) == (c.MESH_HTTP_PORT_NAME, mesh.stubs["weather-library"].address)
     joined = mesh.prometheus.query(
         f'sum by (agent, namespace, pod) ({names.REQUESTS_TOTAL}) * on (agent, namespace, pod) group_left '
         f'{names.UPSTREAM_UP}')
-    assert [r["metric"] for r in joined] == [{"agent": "weather-agent", "namespace": MESH, "pod": WEATHER_POD}]
+    assert [r["metric"] for r in joined] == [{"agent": "weather", "namespace": MESH, "pod": WEATHER_POD}]
 
 
 def test_drop_metrics_are_absent_and_everything_else_is_kept(mesh):
@@ -191,8 +211,9 @@ def test_only_selected_pods_and_ports_in_the_mesh_namespace_become_targets(mesh)
               for job in (c.JOB_AGENTS, c.JOB_AGENT_METRICS, c.JOB_ANNOTATED_PODS)}
     assert active == {
         c.JOB_AGENTS: [CALCULATOR_POD, WEATHER_POD],
-        c.JOB_AGENT_METRICS: [WEATHER_POD],  # the calculator does not declare the library's port
-        c.JOB_ANNOTATED_PODS: [CUSTOM_POD],  # the registry's annotations lack prometheus.io/scrape
+        c.JOB_AGENT_METRICS: [WEATHER_POD],  # the calculator has no annotations: no library port
+        # agents and the registry (annotated for a /metrics on 9090 nothing serves) have jobs of their own
+        c.JOB_ANNOTATED_PODS: [CUSTOM_POD],
     }
     assert mesh.stubs["stray"].requests == []
 
@@ -207,6 +228,7 @@ def test_annotated_pods_are_scraped_on_the_annotated_port_and_path(mesh):
 
 def test_the_guides_registry_endpoints_job_finds_the_registry_and_no_metrics_there(mesh):
     # Upstream's registry answers /metrics with 404: why the job is opt-in.
+    # the registry Service alone, not its headless twin
     [series] = mesh.prometheus.query(f'up{{job="{c.JOB_REGISTRY_ENDPOINTS}"}}')
     assert series["value"][1] == "0"
     assert (series["metric"]["namespace"], series["metric"]["service"]) == (MESH, c.MESH_REGISTRY_SERVICE)

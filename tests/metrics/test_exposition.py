@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import urllib.request
 
 import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from mcp_mesh_metrics import metrics_app, names, render_metrics, start_metrics_server
+from mcp_mesh_metrics import metrics_app, metrics_server_address, names, render_metrics, start_metrics_server
 
 OPENMETRICS = "application/openmetrics-text; version=1.0.0"
 
@@ -70,10 +69,36 @@ def test_the_http_endpoint_answers_openmetrics_when_the_scraper_asks_for_it(inst
     assert {f.name: f.type for f in families}[names.AGENT_INFO] == "info"
 
 
-def test_the_server_listens_on_the_port_the_mesh_monitors_scrape_by_default():
-    default_port = inspect.signature(start_metrics_server).parameters["port"].default
+def test_the_server_listens_on_every_interface_on_the_annotated_port_by_default():
+    assert metrics_server_address(environ={}) == ("0.0.0.0", names.METRICS_PORT) == ("0.0.0.0", 9464)
 
-    assert default_port == names.METRICS_PORT
+
+def test_the_environment_moves_the_server_and_arguments_win_over_it():
+    env = {"MCP_MESH_METRICS_PORT": "19464", "MCP_MESH_METRICS_ADDR": "127.0.0.1"}
+    assert metrics_server_address(environ=env) == ("127.0.0.1", 19464)
+    assert metrics_server_address(port=0, addr="::1", environ=env) == ("::1", 0)
+    assert metrics_server_address(environ={"MCP_MESH_METRICS_PORT": " "}) == ("0.0.0.0", 9464)
+
+
+@pytest.mark.parametrize("raw", ["http", "-1", "65536", "94 64"])
+def test_a_bad_port_in_the_environment_is_an_error_naming_the_variable(raw):
+    with pytest.raises(ValueError) as err:
+        metrics_server_address(environ={"MCP_MESH_METRICS_PORT": raw})
+    assert str(err.value) == f"MCP_MESH_METRICS_PORT: expected a port number from 0 to 65535, got {raw!r}"
+
+
+def test_the_server_started_from_the_environment_serves_there(instrumented, registry, monkeypatch):
+    monkeypatch.setenv("MCP_MESH_METRICS_ADDR", "127.0.0.1")
+    monkeypatch.setenv("MCP_MESH_METRICS_PORT", "0")
+    httpd, thread = start_metrics_server(registry=registry)
+    try:
+        assert httpd.server_address[0] == "127.0.0.1"
+        status, _, body = fetch(f"http://127.0.0.1:{httpd.server_port}{names.METRICS_PATH}")
+        assert (status, successes(parse_text(body))) == (200, 3)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
 
 
 def call_asgi(app, accept: str | None = None) -> list[dict]:

@@ -129,7 +129,7 @@ def test_the_guides_unquoted_regex_true_is_rejected(schemas):
     assert "regex: 'true'" in rendered
     manifest = yaml.safe_load(rendered.replace("regex: 'true'", "regex: true"))
     assert validation_errors(schemas, manifest) == [
-        "spec.relabelings.0.regex: True is not of type 'string'"]
+        "spec.relabelings.2.regex: True is not of type 'string'"]
 
 
 def test_kinds_without_a_crd_are_reported(schemas):

@@ -34,6 +34,18 @@ IDENTITY = [
     {"sourceLabels": ["__meta_kubernetes_pod_name"], "targetLabel": "pod", "action": "replace"},
 ]
 DROP_GO_MEMSTATS = [{"sourceLabels": ["__name__"], "regex": "go_memstats_.*", "action": "drop"}]
+# A series' own `agent` (the mesh name) wins over the target's fallback.
+OWN_AGENT_LABEL = [
+    {"sourceLabels": ["exported_agent"], "targetLabel": "agent", "regex": "(.+)", "action": "replace"},
+    {"regex": "exported_agent", "action": "labeldrop"},
+]
+# pod annotations prometheus.io/scrape, path and port (default 9464) -> where the library is scraped
+ANNOTATED = [
+    {"sourceLabels": ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"], "regex": "true", "action": "keep"},
+    {"sourceLabels": ["__meta_kubernetes_pod_annotation_prometheus_io_path"], "targetLabel": "__metrics_path__",
+     "regex": "(.+)", "action": "replace"},
+]
+ADDRESS_REGEX = r"(\[.+\]|[^:]+)(?::\d+)?;(\d+)"
 CR_METADATA = {"namespace": "monitoring", "labels": {**c.COMMON_LABELS, "release": "prometheus"}}
 
 
@@ -69,24 +81,31 @@ def test_agents_service_monitor_scrapes_the_http_port_as_the_agents_job():
                 "honorTimestamps": True,
                 "relabelings": [{"targetLabel": "job", "replacement": "mcp-mesh-agents", "action": "replace"},
                                 *IDENTITY],
-                "metricRelabelings": DROP_GO_MEMSTATS,
+                "metricRelabelings": [*DROP_GO_MEMSTATS, *OWN_AGENT_LABEL],
             }],
         },
     }
 
 
-def test_agent_metrics_pod_monitor_scrapes_the_librarys_port_by_number():
+def test_agent_metrics_pod_monitor_scrapes_the_annotated_library_port_of_pods_found_on_http():
     manifest = scrape.agent_metrics_monitor(settings()).to_manifest()
     assert (manifest["kind"], manifest["metadata"]["name"]) == ("PodMonitor", "mcp-mesh-agent-metrics")
     assert manifest["spec"]["selector"] == {"matchLabels": dict(sorted(c.MESH_AGENT_SELECTOR.items()))}
     assert manifest["spec"]["podMetricsEndpoints"] == [{
-        "portNumber": names.METRICS_PORT,
+        "port": "http",
         "path": names.METRICS_PATH,
         "honorLabels": False,
         "honorTimestamps": True,
-        "relabelings": [{"targetLabel": "job", "replacement": "mcp-mesh-agent-metrics", "action": "replace"},
-                        *IDENTITY],
-        "metricRelabelings": DROP_GO_MEMSTATS,
+        "relabelings": [
+            {"targetLabel": "job", "replacement": "mcp-mesh-agent-metrics", "action": "replace"},
+            *ANNOTATED,
+            {"targetLabel": "__tmp_mesh_metrics_port", "replacement": "9464", "action": "replace"},
+            {"sourceLabels": ["__meta_kubernetes_pod_annotation_prometheus_io_port"],
+             "targetLabel": "__tmp_mesh_metrics_port", "regex": r"(\d+)", "action": "replace"},
+            {"sourceLabels": ["__address__", "__tmp_mesh_metrics_port"], "targetLabel": "__address__",
+             "regex": ADDRESS_REGEX, "replacement": "$1:$2", "action": "replace"},
+            *IDENTITY],
+        "metricRelabelings": [*DROP_GO_MEMSTATS, *OWN_AGENT_LABEL],
     }]
 
 
@@ -100,8 +119,8 @@ def test_registry_probe_asks_the_blackbox_exporter_for_the_health_endpoint():
             "prober": {"url": "prometheus-blackbox-exporter.monitoring.svc:9115"},
             "module": "http_2xx",
             "targets": {"staticConfig": {
-                "static": ["http://mcp-mesh-registry.mcp-mesh.svc:8000/health"],
-                "labels": {"namespace": "mcp-mesh", "service": "mcp-mesh-registry"},
+                "static": ["http://mcp-core-mcp-mesh-registry.mcp-mesh.svc:8000/health"],
+                "labels": {"namespace": "mcp-mesh", "service": "mcp-core-mcp-mesh-registry"},
             }},
         },
     }
@@ -138,7 +157,10 @@ def test_registry_service_monitor_exists_only_when_the_registry_serves_metrics()
     spec = monitor.to_manifest()["spec"]
     assert spec["selector"] == {"matchLabels": dict(sorted(c.MESH_REGISTRY_SELECTOR.items()))}
     assert spec["endpoints"][0]["relabelings"] == [
-        {"targetLabel": "job", "replacement": "mcp-mesh-registry", "action": "replace"}, *IDENTITY[1:]]
+        {"targetLabel": "job", "replacement": "mcp-mesh-registry", "action": "replace"},
+        # the chart's headless Service carries the same labels and port
+        {"sourceLabels": ["__meta_kubernetes_service_name"], "regex": "mcp-core-mcp-mesh-registry", "action": "keep"},
+        *IDENTITY[1:]]
 
 
 def test_blackbox_exporter_off_means_no_probe_and_no_release():
@@ -222,7 +244,8 @@ def test_kubernetes_sd_jobs_are_the_guides_two_jobs_behind_a_setting():
         "kubernetesSDConfigs": [{"role": "Endpoints", "namespaces": {"names": ["mcp-mesh"]}}],
         "scrapeInterval": "15s",
         "relabelings": [
-            {"sourceLabels": ["__meta_kubernetes_service_name"], "regex": ".*registry.*", "action": "keep"},
+            {"sourceLabels": ["__meta_kubernetes_service_name"], "regex": "mcp-core-mcp-mesh-registry",
+             "action": "keep"},
             {"sourceLabels": ["__meta_kubernetes_namespace"], "targetLabel": "namespace", "action": "replace"},
             {"sourceLabels": ["__meta_kubernetes_service_name"], "targetLabel": "service", "action": "replace"},
         ],
@@ -231,21 +254,25 @@ def test_kubernetes_sd_jobs_are_the_guides_two_jobs_behind_a_setting():
     assert pods["spec"]["jobName"] == "mcp-mesh-annotated-pods"
     assert pods["spec"]["kubernetesSDConfigs"] == [{"role": "Pod", "namespaces": {"names": ["mcp-mesh"]}}]
     assert pods["spec"]["relabelings"] == [
-        {"sourceLabels": ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"], "regex": "true",
-         "action": "keep"},
-        {"sourceLabels": ["__meta_kubernetes_pod_annotation_prometheus_io_path"], "targetLabel": "__metrics_path__",
-         "regex": "(.+)", "action": "replace"},
+        # agents and the registry carry the same annotations and have jobs of their own
+        {"sourceLabels": ["__meta_kubernetes_pod_label_app_kubernetes_io_component",
+                          "__meta_kubernetes_pod_label_app_kubernetes_io_name"],
+         "regex": "agent;mcp-mesh-agent", "action": "drop"},
+        {"sourceLabels": ["__meta_kubernetes_pod_label_app_kubernetes_io_component",
+                          "__meta_kubernetes_pod_label_app_kubernetes_io_name"],
+         "regex": "registry;mcp-mesh-registry", "action": "drop"},
+        *ANNOTATED,
         {"sourceLabels": ["__address__", "__meta_kubernetes_pod_annotation_prometheus_io_port"],
-         "targetLabel": "__address__", "regex": r"([^:]+)(?::\d+)?;(\d+)", "replacement": "$1:$2",
-         "action": "replace"},
+         "targetLabel": "__address__", "regex": ADDRESS_REGEX, "replacement": "$1:$2", "action": "replace"},
         *IDENTITY,
     ]
+    assert pods["spec"]["metricRelabelings"] == [*DROP_GO_MEMSTATS, *OWN_AGENT_LABEL]
 
 
 def test_the_annotation_regex_stays_a_string_in_yaml():
     manifest = scrape.annotated_pods_scrape_config(settings()).to_manifest()
     reread = yaml.safe_load(to_yaml(manifest))
-    assert reread["spec"]["relabelings"][0]["regex"] == "true"
+    assert reread["spec"]["relabelings"][2]["regex"] == "true"
 
 
 def test_plan_holds_the_scrape_resources_once_each():
