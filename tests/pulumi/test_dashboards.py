@@ -10,26 +10,15 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import yaml
 
 from monitoring import conventions as c
-from monitoring.stacks import stack_names
+from monitoring.stacks import load_stack
 from tests.charts.helm import chart_archive, render_chart
-from tests.pulumi.harness import run_program, stack_config
+from tests.pulumi.test_selection import run  # noqa: F401 - the program run once per stack file
 
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 SIDECAR_CONTAINER = "grafana-sc-dashboard"
-
-
-@pytest.fixture(scope="module", params=stack_names())
-def run(request):
-    stack = request.param
-    secrets = {} if stack == "dev" else {c.SECRET_SLACK_WEBHOOK: "https://hooks.slack.example/dashboards"}
-    run = run_program(stack, stack_config(stack), secrets)
-    assert run.registrations, "the program registered nothing"
-    run.stack = stack
-    return run
 
 
 def _rendered_grafana(run) -> tuple[dict[str, str], dict]:
@@ -82,6 +71,7 @@ def test_the_rendered_provider_imports_classic_json_read_only_into_folders(run):
 
 def test_the_global_dashboard_goes_to_the_global_stack_only(run):
     uids = {json.loads(next(iter(r.inputs["data"].values())))["uid"] for r in run.by_type(CONFIG_MAP)}
-    assert (c.DASHBOARD_GLOBAL in uids) == (run.stack == "prod")
+    is_prod = run.outputs["cluster"] == load_stack("prod").cluster
+    assert (c.DASHBOARD_GLOBAL in uids) == is_prod
     assert c.DASHBOARD_PIPELINE in uids
-    assert (c.DASHBOARD_MESH_OVERVIEW in uids) == (run.stack != "prod")
+    assert (c.DASHBOARD_MESH_OVERVIEW in uids) == (not is_prod)
