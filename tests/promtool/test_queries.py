@@ -1,0 +1,68 @@
+"""The query library's own expressions, evaluated by promtool on hand-made series.
+
+The dashboard end-to-end test shows that every panel returns data; this one
+checks what the guide's advanced queries return, values included, where a
+live server cannot (a week of history) or only roughly could: each case
+feeds the recorded series a query reads and states the answer worked out by
+hand.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import yaml
+
+from monitoring import conventions as c
+from monitoring import queries as q
+
+AGENT_A = 'agent="a", namespace="mesh"'
+AGENT_B = 'agent="b", namespace="mesh"'
+AGENT_C = 'agent="c", namespace="mesh"'
+
+
+def _case(interval: str, series: dict[str, str], eval_time: str, expr: str, expected: dict[str, float]):
+    return {
+        "interval": interval,
+        "input_series": [{"series": name, "values": values} for name, values in series.items()],
+        "promql_expr_test": [{
+            "expr": expr, "eval_time": eval_time,
+            "exp_samples": [{"labels": labels, "value": value} for labels, value in expected.items()],
+        }],
+    }
+
+
+def test_the_guides_advanced_queries_return_what_was_worked_out_by_hand(promtool, tmp_path):
+    rate, errors, connections = c.RECORD_REQUEST_RATE, c.RECORD_ERROR_RATE, c.RECORD_CONNECTIONS
+    tests = [
+        # A week ago a served 10/s and now 15/s: +50%; c went from 4 to 2: -50%;
+        # b had no traffic a week ago, so it has no change (not +Inf).
+        _case("1d", {f"{rate}{{{AGENT_A}}}": "10x7 15", f"{rate}{{{AGENT_B}}}": "0x7 5",
+                     f"{rate}{{{AGENT_C}}}": "4x7 2"},
+              "8d", q.request_rate_week_over_week(), {'{agent="a"}': 50, '{agent="c"}': -50}),
+        # The two busiest of three agents; b's two namespaces add up.
+        _case("1m", {f"{rate}{{{AGENT_A}}}": "3", f'{rate}{{agent="b", namespace="x"}}': "2",
+                     f'{rate}{{agent="b", namespace="y"}}': "2", f"{rate}{{{AGENT_C}}}": "1"},
+              "0m", q.top_agents_by_request_rate(2), {'{agent="b"}': 4, '{agent="a"}': 3}),
+        # Above 1% only: a at 2% is listed, b at 0.5% is not.
+        _case("1m", {f"{errors}{{{AGENT_A}}}": "0.02", f"{errors}{{{AGENT_B}}}": "0.005"},
+              "0m", q.agents_with_error_ratio_above(0.01), {f"{errors}{{{AGENT_A}}}": 0.02}),
+        # Connections growing by one a minute for an hour: 60 now, 300 four hours on; flat stays flat.
+        _case("1m", {f"{connections}{{{AGENT_A}}}": "0+1x60", f"{connections}{{{AGENT_B}}}": "5x60"},
+              "60m", q.connections_forecast(4), {f"{{{AGENT_A}}}": 300, f"{{{AGENT_B}}}": 5}),
+        # Availability 75% against a 50% objective: half the budget spent, burning at half speed.
+        _case("1m", {f"{c.RECORD_SLO_AVAILABILITY}{{{AGENT_A}}}": "0.75x60"},
+              "60m", q.burn_rate(c.RECORD_SLO_AVAILABILITY, 0.5, "1h"), {f"{{{AGENT_A}}}": 0.5}),
+        _case("1m", {f"{c.RECORD_SLO_AVAILABILITY}{{{AGENT_A}}}": "0.75x60"},
+              "60m", q.error_budget_remaining(c.RECORD_SLO_AVAILABILITY, 0.5, "1h"), {f"{{{AGENT_A}}}": 0.5}),
+    ]
+    table = c.RECORD_REQUEST_DURATION_RATE_TABLE
+    tests.append(_case("1m", {f'{table}{{{AGENT_A}, le="0.1"}}': "4", f'{table}{{{AGENT_B}, le="0.1"}}': "1",
+                              f'{table}{{{AGENT_A}, le="+Inf"}}': "5"},
+                       "0m", q.latency_heatmap(), {'{le="0.1"}': 5, '{le="+Inf"}': 5}))
+    (tmp_path / "none.yaml").write_text(yaml.safe_dump({"groups": []}))
+    (tmp_path / "queries.test.yaml").write_text(yaml.safe_dump({"rule_files": ["none.yaml"], "tests": tests}))
+    proc = subprocess.run([promtool, "test", "rules", "queries.test.yaml"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SUCCESS" in proc.stdout
