@@ -28,7 +28,6 @@ import pytest
 import yaml
 
 from monitoring import conventions as c
-from monitoring import scrape
 from monitoring import dashboards, scrape
 from monitoring.federation import SOURCE_CLUSTER_LABEL
 from monitoring.plan import build_plan
