@@ -146,35 +146,43 @@ def prometheus_label_name(key: str, value: Any) -> str:
 # Prometheus' duration syntax (model.ParseDuration): units in descending order, each at most once.
 _DURATION = re.compile(r"(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?"
                        r"(?:([0-9]+)s)?(?:([0-9]+)ms)?", re.ASCII)
-_DURATION_FACTORS = (31536000, 604800, 86400, 3600, 60, 1, 0.001)
+_DURATION_MS = (31536000000, 604800000, 86400000, 3600000, 60000, 1000, 1)
 # model.Duration is a Go time.Duration: int64 nanoseconds, about 292 years.
-MAX_DURATION_SECONDS = (2**63 - 1) / 1e9
+MAX_DURATION_MS = (2**63 - 1) // 10**6
+
+
+def _duration_ms(text: str) -> int:
+    """Milliseconds in a Prometheus duration, exactly (no float overflow however many digits)."""
+    match = _DURATION.fullmatch(text)
+    assert match and text, text
+    return sum(int(n) * f for n, f in zip(match.groups(), _DURATION_MS) if n)
 
 
 def duration_seconds(text: str) -> float:
     """Seconds in a Prometheus duration such as ``1h30m``."""
-    match = _DURATION.fullmatch(text)
-    assert match and text, text
-    return sum(int(n) * f for n, f in zip(match.groups(), _DURATION_FACTORS) if n)
+    return _duration_ms(text) / 1000
 
 
 def duration(minimum: str, maximum: str, reason: str, as_seconds: bool = False) -> Check:
     """A Prometheus duration from ``minimum`` to ``maximum``, kept as text or as seconds."""
-    low, high = duration_seconds(minimum), duration_seconds(maximum)
-    assert high < MAX_DURATION_SECONDS
+    low, high = _duration_ms(minimum), _duration_ms(maximum)
+    assert high < MAX_DURATION_MS
 
     def check(key: str, value: Any) -> str | float:
-        if not isinstance(value, str) or not value or not _DURATION.fullmatch(value) or duration_seconds(value) <= 0:
+        # Digit runs long enough to trip Python's int-conversion limit are no duration either.
+        if (not isinstance(value, str) or not value or len(value) > 64 or not _DURATION.fullmatch(value)
+                or _duration_ms(value) <= 0):
             raise bad(key, "a duration like 30d", value)
-        seconds = duration_seconds(value)
-        if not low <= seconds <= high:
+        if not low <= _duration_ms(value) <= high:
             raise bad(key, f"a duration from {minimum} to {maximum} ({reason})", value)
-        return float(seconds) if as_seconds else value
+        return duration_seconds(value) if as_seconds else value
     return check
 
 
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
+# RE2 (C++) takes (?<name>...); Go's regexp only from Go 1.22, after Prometheus 2.42.
+_ANGLE_NAMED_GROUP = re.compile(r"(?<!\\)(?:\\\\)*\(\?<[A-Za-z_]")
 
 
 def re2_regex(key: str, value: Any) -> str:
@@ -182,6 +190,8 @@ def re2_regex(key: str, value: Any) -> str:
     if not isinstance(value, str):
         raise bad(key, "a regular expression", value)
     try:
+        if _ANGLE_NAMED_GROUP.search(value):
+            raise re2.error(b"named groups are written (?P<name>...) in the Go of Prometheus 2.42")
         re2.compile(value, _RE2_OPTIONS)
     except re2.error as err:
         reason = err.args[0].decode() if err.args and isinstance(err.args[0], bytes) else str(err)

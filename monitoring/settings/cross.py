@@ -22,7 +22,7 @@ from monitoring.settings.model import Exposure, StackSettings
 _HISTOGRAMS = (metric_names.REQUEST_DURATION,)
 MESH_SERIES = tuple(sorted(
     {v for k, v in vars(metric_names).items() if k.isupper() and isinstance(v, str)
-     and v.startswith(metric_names.METRIC_PREFIX)}
+     and v.startswith(metric_names.METRIC_PREFIX) and v != metric_names.METRIC_PREFIX}
     | {f"{h}_{suffix}" for h in _HISTOGRAMS for suffix in ("bucket", "sum", "count")}))
 
 
@@ -54,7 +54,7 @@ def _storage(values: Mapping[str, Any]) -> None:
                 raise SettingsError(key, "required when storageCreateClass is true, got ''")
     modes = values["storageAccessModes"]
     if "ReadWriteOncePod" in modes and len(modes) > 1:
-        raise SettingsError("storageAccessModes", f"ReadWriteOncePod excludes every other mode, got {list(modes)}")
+        raise SettingsError("storageAccessModes", f"ReadWriteOncePod excludes every other mode, got {[str(m) for m in modes]}")
     # Prometheus deletes blocks past retentionSize; a volume smaller than that fills up first.
     if byte_size_value(values["retentionSize"]) > quantity_value(values["storageSize"]):
         raise SettingsError("retentionSize", f"must fit in storageSize ({values['storageSize']}; Prometheus "
@@ -71,14 +71,12 @@ def _resources(values: Mapping[str, Any]) -> None:
 
 def _intervals(values: Mapping[str, Any]) -> None:
     """Every rate() of the rules needs two samples in its window, and each window evaluated."""
-    from monitoring.rules import RATE_WINDOW  # the rules import the settings
-
-    window = duration_seconds(RATE_WINDOW)
+    window = duration_seconds(c.RATE_WINDOW)
     if duration_seconds(values["scrapeInterval"]) * 2 > window:
-        raise SettingsError("scrapeInterval", f"must be at most half the rules' rate window ({RATE_WINDOW}) so "
+        raise SettingsError("scrapeInterval", f"must be at most half the rules' rate window ({c.RATE_WINDOW}) so "
                                               f"each rate sees two samples, got {values['scrapeInterval']!r}")
     if duration_seconds(values["evaluationInterval"]) > window:
-        raise SettingsError("evaluationInterval", f"must not exceed the rules' rate window ({RATE_WINDOW}), "
+        raise SettingsError("evaluationInterval", f"must not exceed the rules' rate window ({c.RATE_WINDOW}), "
                                                   f"got {values['evaluationInterval']!r}")
 
 

@@ -32,8 +32,11 @@ def coerce(spec: Spec, value: Any) -> Any:
             raise bad(key, "a string", value)
         value = str(value)
     elif spec.kind is Kind.INTEGER:
-        if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value, re.ASCII):
+        # At most 64 digits: every integer setting is bounded far below that.
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,64}", value, re.ASCII):
             value = int(value)
+        elif isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value, re.ASCII):
+            raise bad(key, "an integer of at most 64 digits", value)
         elif isinstance(value, bool) or not isinstance(value, int):
             raise bad(key, "an integer", value)
     elif spec.kind is Kind.BOOLEAN:

@@ -80,7 +80,10 @@ def pem_certificates(key: str, value: Any) -> str:
 
 def credentials(key: str, value: Any) -> dict[str, str]:
     """``{username, password}``: an htpasswd user (no ':') and a password."""
-    value = _object(key, value)
+    return _credentials(key, _object(key, value))
+
+
+def _credentials(key: str, value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or set(value) != {"username", "password"}:
         raise bad_secret(key, "a mapping with exactly username and password", value)
     username = _text(f"{key}.username", value["username"])
@@ -97,7 +100,7 @@ def credentials_by_target(key: str, value: Any) -> dict[str, dict[str, str]]:
     out = {}
     for i, (name, entry) in enumerate(value.items()):
         # A target's name is not secret, but a mistyped one might be a password: never shown.
-        out[name] = credentials(f"{key}[entry {i + 1}]", entry)
+        out[name] = _credentials(f"{key}[entry {i + 1}]", entry)
     return out
 
 

@@ -16,7 +16,7 @@ from monitoring import conventions as c
 from monitoring import roles
 from monitoring.custom_rules import MULTILINE, parse_custom_rules
 from monitoring.settings import checks as k
-from monitoring.settings.errors import bad
+from monitoring.settings.errors import SettingsError, bad
 from monitoring.settings import secrets
 from monitoring.settings.model import (
     AccessMode, ClusterFlavour, Exposure, FeatureFlag, FederationTarget, QueueSettings, ReclaimPolicy, RemoteWriteTarget, Role,
@@ -105,6 +105,8 @@ def _group_by(key: str, value: Any) -> tuple[str, ...]:
     """Alertmanager's group_by: label names without repeats, or ``...`` alone (every label)."""
     if value in (["..."], ("...",)):
         return ("...",)
+    if isinstance(value, (list, tuple)) and "..." in value:
+        raise SettingsError(key, f"'...' (group by every label) stands alone, got {list(value)}")
     return k.each(k.prometheus_label_name)(key, value)
 
 
