@@ -8,7 +8,7 @@ object becomes a resource, and how secret values reach the cluster.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -16,8 +16,10 @@ import pulumi_random as random
 
 from monitoring import conventions as c
 from monitoring import federation
-from monitoring.plan import ReleasePlan, SecretSource, SecretValue, StackPlan
-from monitoring.scrape import ScrapeConfig
+from monitoring.dashboards import DashboardConfigMap
+from monitoring.objects import Ingress, Namespace, Secret, SecretSource, SecretValue, Service, StorageClass
+from monitoring.plan import ReleasePlan, StackPlan
+from monitoring.resources import CustomResource, KubernetesObject
 
 
 @dataclass
@@ -26,15 +28,47 @@ class MonitoringStackArgs:
     # Pulumi config secrets by key (values are secret Outputs); only the keys
     # the plan refers to are read.
     config_secrets: Mapping[str, pulumi.Output]
-    # Global stacks: the regional Prometheus servers to federate, as an Output
-    # of a list of FederationTarget (read from the regional stacks' outputs).
-    federation_sources: pulumi.Output | None = None
 
-# Plain Kubernetes kinds the plan may hold besides namespace, storage and secrets.
-_OBJECT_TYPES = {
-    ("v1", "Service"): k8s.core.v1.Service,
-    ("networking.k8s.io/v1", "Ingress"): k8s.networking.v1.Ingress,
+
+def _kind_and_name(obj: KubernetesObject) -> str:
+    return f"{obj.kind.lower()}-{obj.name}"
+
+
+@dataclass(frozen=True)
+class _Row:
+    """How one type of planned object becomes a resource."""
+
+    resource: Callable[..., pulumi.CustomResource]  # the pulumi-kubernetes class
+    suffix: Callable[[Any], str]  # of the resource name (stable: a new name replaces the object)
+    protect: bool = False  # protected when the stack is
+    # Types of what it waits for ("ReleasePlan": the CRD release).
+    after: tuple[type, ...] = ()
+
+
+# The one table of what the component creates, keyed by the plan's types
+# (a subclass uses its base's row).
+RESOURCE_TYPES: dict[type, _Row] = {
+    Namespace: _Row(k8s.core.v1.Namespace, lambda o: "namespace", protect=True),
+    StorageClass: _Row(k8s.storage.v1.StorageClass, lambda o: "storage-class", protect=True),
+    Secret: _Row(k8s.core.v1.Secret, lambda o: f"secret-{o.name}", after=(Namespace,)),
+    Service: _Row(k8s.core.v1.Service, _kind_and_name, after=(Namespace, Secret)),
+    Ingress: _Row(k8s.networking.v1.Ingress, _kind_and_name, after=(Namespace, Secret)),
+    # Custom resources need their CRDs; the operator needs to run to act on them.
+    CustomResource: _Row(k8s.apiextensions.CustomResource, _kind_and_name, after=(Namespace, ReleasePlan)),
+    DashboardConfigMap: _Row(k8s.core.v1.ConfigMap, _kind_and_name, after=(Namespace,)),
 }
+
+
+def _row(obj: KubernetesObject) -> _Row:
+    for cls in type(obj).__mro__:
+        if cls in RESOURCE_TYPES:
+            return RESOURCE_TYPES[cls]
+    raise TypeError(f"no resource type for {type(obj).__name__} {obj.name!r}")
+
+
+def _snake(field: str) -> str:
+    """A manifest's camelCase field as the pulumi-kubernetes argument (stringData -> string_data)."""
+    return "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in field)
 
 
 def _lookup(secrets: Mapping[str, pulumi.Output], path: str) -> pulumi.Output:
@@ -51,100 +85,38 @@ class MonitoringStack(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(c.MONITORING_STACK_TYPE, name, None, opts)
+        self._prefix = name
+        self._config_secrets = args.config_secrets
+        self._generated: dict[str, pulumi.Output] = {}
         plan = args.plan
         settings = plan.settings
-        child = pulumi.ResourceOptions(parent=self)
-        protected = pulumi.ResourceOptions(parent=self, protect=settings.protect)
+        self._protected_stack = settings.protect
+        # What each created resource is, by its plan type, and by (kind, name).
+        self._created: dict[type, list[pulumi.Resource]] = {cls: [] for cls in (*RESOURCE_TYPES, ReleasePlan)}
+        self.resources: dict[tuple[str, str], pulumi.CustomResource] = {}
 
-        ns = plan.namespace
-        self.namespace = k8s.core.v1.Namespace(f"{name}-namespace", metadata=ns["metadata"], opts=protected)
-        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        for obj in plan.objects:
+            self._create(obj)
+        [self.namespace] = self._created[Namespace]
+        self.secrets = self._created[Secret]
 
-        storage: list[pulumi.Resource] = []
-        if plan.storage_class:
-            sc = plan.storage_class
-            storage.append(k8s.storage.v1.StorageClass(
-                f"{name}-storage-class",
-                metadata=sc["metadata"],
-                provisioner=sc["provisioner"],
-                parameters=sc["parameters"],
-                reclaim_policy=sc["reclaimPolicy"],
-                allow_volume_expansion=sc["allowVolumeExpansion"],
-                volume_binding_mode=sc["volumeBindingMode"],
-                opts=protected,
-            ))
-
-        generated: dict[str, pulumi.Output] = {}
-
-        def value_of(value: SecretValue) -> Any:
-            if value.source is SecretSource.PLAIN:
-                return value.ref
-            if value.source is SecretSource.CONFIG:
-                return _lookup(args.config_secrets, value.ref)
-            if value.source is SecretSource.HTPASSWD:
-                credentials = args.config_secrets[value.ref]
-                return pulumi.Output.secret(credentials.apply(
-                    lambda cred: federation.htpasswd_line(cred["username"], cred["password"])))
-            if value.ref not in generated:
-                # Generated once and kept in state: previews stay free of churn.
-                generated[value.ref] = random.RandomPassword(
-                    f"{name}-{value.ref}", length=c.GRAFANA_PASSWORD_LENGTH, special=False, opts=child,
-                ).result
-            return generated[value.ref]
-
-        self.secrets = [
-            k8s.core.v1.Secret(
-                f"{name}-secret-{secret.name}",
-                metadata=secret.manifest()["metadata"],
-                type="Opaque",
-                string_data={key: value_of(v) for key, v in secret.data.items()},
-                opts=in_namespace,
-            )
-            for secret in plan.secrets
-        ]
-
-        self.crds_release = self._release(name, plan.crds_release, pulumi.ResourceOptions(
+        self.crds_release = self._release(plan.crds_release, pulumi.ResourceOptions(
             parent=self, protect=settings.protect, depends_on=[self.namespace]))
-        self.stack_release = self._release(name, plan.stack_release, pulumi.ResourceOptions(
-            parent=self, depends_on=[self.namespace, self.crds_release, *storage, *self.secrets]))
-
+        self._created[ReleasePlan].append(self.crds_release)
+        self.stack_release = self._release(plan.stack_release, pulumi.ResourceOptions(
+            parent=self, depends_on=[self.namespace, self.crds_release, *self._created[StorageClass], *self.secrets]))
         self.addon_releases = [
-            self._release(name, release, pulumi.ResourceOptions(
-                parent=self, depends_on=[self.namespace, self.crds_release]))
+            self._release(release, pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.crds_release]))
             for release in plan.addon_releases
         ]
 
-        self.exposure = [
-            _OBJECT_TYPES[(obj["apiVersion"], obj["kind"])](
-                f"{name}-{obj['kind'].lower()}-{obj['metadata']['name']}",
-                metadata=obj["metadata"], spec=obj["spec"],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, *self.secrets]),
-            )
-            for obj in plan.exposure
-        ]
+        self.custom_resources = [self._create(cr) for cr in plan.custom_resources]
 
-        # Custom resources need their CRDs; the operator needs to run to act on them.
-        cr_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.crds_release])
-        self.custom_resources = [
-            self._custom_resource(name, cr.api_version, cr.kind, cr.name, cr.to_manifest(), cr_opts)
-            for cr in plan.custom_resources
-        ]
-        if args.federation_sources is not None:
-            manifest = args.federation_sources.apply(lambda sources: plan.federation_job(sources).to_manifest())
-            self.custom_resources.append(self._custom_resource(
-                name, ScrapeConfig.api_version, ScrapeConfig.kind, c.JOB_FEDERATE, manifest, cr_opts))
-
-        self.dashboards = [
-            k8s.core.v1.ConfigMap(
-                f"{name}-{d.kind.lower()}-{d.name}",
-                metadata=manifest["metadata"], data=manifest["data"], opts=in_namespace)
-            for d in plan.dashboards
-            for manifest in (d.to_manifest(),)
-        ]
+        self.dashboards = [self._create(d) for d in plan.dashboards]
 
         exported = federation.regional_endpoint(settings)
-        if exported.endpoint is None and self.exposure:
-            service = self.exposure[0]
+        if exported.load_balancer is not None:
+            service = self.resources[(Service.kind, exported.load_balancer)]
             address = service.status.apply(lambda st: _load_balancer_address(st))
             self.federation_endpoint = address.apply(lambda host: f"{host}:{settings.federation.port}")
         else:
@@ -160,22 +132,51 @@ class MonitoringStack(pulumi.ComponentResource):
             "release_name": self.release_name,
             "grafana_admin_secret_name": self.grafana_admin_secret_name,
             "prometheus_url": self.prometheus_url,
+            "federation_endpoint": self.federation_endpoint,
+            "federation_scheme": self.federation_scheme,
+            "federation_auth_secret_name": self.federation_auth_secret_name,
         })
 
-    def _custom_resource(self, name, api_version, kind, cr_name, manifest, opts):
-        manifest = pulumi.Output.from_input(manifest)
-        return k8s.apiextensions.CustomResource(
-            f"{name}-{kind.lower()}-{cr_name}",
-            api_version=api_version,
-            kind=kind,
-            metadata=manifest.apply(lambda m: m["metadata"]),
-            spec=manifest.apply(lambda m: m["spec"]),
-            opts=opts,
+    def _create(self, obj: KubernetesObject) -> pulumi.CustomResource:
+        """The one path from a planned object to a resource: its manifest's fields
+        as the resource's arguments (a Secret's values resolved here, not in the plan)."""
+        row = _row(obj)
+        fields = obj.to_manifest()
+        if isinstance(obj, Secret):
+            fields = {**fields, "stringData": {key: self._value_of(v) for key, v in obj.data.items()}}
+        depends_on = [res for cls in row.after for res in self._created[cls]]
+        resource = row.resource(
+            f"{self._prefix}-{row.suffix(obj)}",
+            **{_snake(k): v for k, v in fields.items()},
+            opts=pulumi.ResourceOptions(parent=self, protect=row.protect and self._protected_stack,
+                                        depends_on=depends_on or None),
         )
+        for cls in type(obj).__mro__:
+            if cls in self._created:
+                self._created[cls].append(resource)
+        self.resources[(obj.kind, obj.name)] = resource
+        return resource
 
-    def _release(self, name: str, release: ReleasePlan, opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
+    def _value_of(self, value: SecretValue) -> Any:
+        if value.source is SecretSource.PLAIN:
+            return value.ref
+        if value.source is SecretSource.CONFIG:
+            return _lookup(self._config_secrets, value.ref)
+        if value.source is SecretSource.HTPASSWD:
+            credentials = self._config_secrets[value.ref]
+            return pulumi.Output.secret(credentials.apply(
+                lambda cred: federation.htpasswd_line(cred["username"], cred["password"])))
+        if value.ref not in self._generated:
+            # Generated once and kept in state: previews stay free of churn.
+            self._generated[value.ref] = random.RandomPassword(
+                f"{self._prefix}-{value.ref}", length=c.GRAFANA_PASSWORD_LENGTH, special=False,
+                opts=pulumi.ResourceOptions(parent=self),
+            ).result
+        return self._generated[value.ref]
+
+    def _release(self, release: ReleasePlan, opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
         return k8s.helm.v3.Release(
-            f"{name}-{release.key}",
+            f"{self._prefix}-{release.key}",
             name=release.name,
             chart=release.chart,
             version=release.version,

@@ -14,6 +14,13 @@ from mcp_mesh_metrics import names as metric_names
 
 PROJECT_NAME = "mcp-mesh-monitoring"
 
+# Stack outputs a federated stack exports and a federating stack reads.
+OUTPUT_CLUSTER = "cluster"
+OUTPUT_REGION = "region"
+OUTPUT_FEDERATION_ENDPOINT = "federationEndpoint"
+OUTPUT_FEDERATION_SCHEME = "federationScheme"
+OUTPUT_FEDERATION_AUTH_SECRET_NAME = "federationAuthSecretName"
+
 # Pulumi component type tokens.
 COMPONENT_PREFIX = "mcp-mesh:monitoring"
 MONITORING_STACK_TYPE = f"{COMPONENT_PREFIX}:MonitoringStack"
@@ -42,7 +49,19 @@ CRDS_RELEASE_NAME = "prometheus-operator-crds"
 # stay selected too.
 SELECTOR_LABEL = "release"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by Kubernetes on every namespace
-SELECTED_KINDS = ("serviceMonitor", "podMonitor", "probe", "rule", "scrapeConfig")
+# The custom-resource kinds the program creates, each with the prefix of its
+# prometheusSpec selector values (``<prefix>Selector``, ``<prefix>NamespaceSelector``,
+# ``<prefix>SelectorNilUsesHelmValues``). The one registry of kinds: the Helm
+# values' selectors, the typed classes (monitoring.resources.CustomResource
+# refuses a kind not listed here), the CRD-schema and selection tests all read it.
+CUSTOM_RESOURCE_KINDS = {
+    "ServiceMonitor": "serviceMonitor",
+    "PodMonitor": "podMonitor",
+    "Probe": "probe",
+    "PrometheusRule": "rule",
+    "ScrapeConfig": "scrapeConfig",
+}
+SELECTED_KINDS = tuple(CUSTOM_RESOURCE_KINDS.values())
 
 
 def selector_labels(release_name: str) -> dict[str, str]:

@@ -35,7 +35,7 @@ from grafana_foundation_sdk.models import prometheus as pm
 
 from monitoring import conventions as c
 from monitoring import queries as q
-from monitoring.resources import Metadata
+from monitoring.resources import KubernetesObject, Metadata
 from monitoring.settings import Role, StackSettings, duration_seconds
 
 DATASOURCE_TYPE = "prometheus"
@@ -459,7 +459,7 @@ def dashboards(settings: StackSettings) -> tuple[Dashboard, ...]:
 
 
 @dataclass(frozen=True)
-class DashboardConfigMap:
+class DashboardConfigMap(KubernetesObject):
     """A ConfigMap holding one dashboard, labelled for the Grafana sidecar."""
 
     metadata: Metadata
@@ -468,10 +468,6 @@ class DashboardConfigMap:
 
     api_version = "v1"
     kind = "ConfigMap"
-
-    @property
-    def name(self) -> str:
-        return self.metadata.name
 
     @property
     def file_name(self) -> str:

@@ -20,10 +20,15 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Protocol
 
 from monitoring import conventions as c
-from monitoring.resources import alert, Metadata, PrometheusRule, RelabelAction, RelabelConfig, RuleGroup
+from monitoring.objects import Ingress, IngressPath, Service, ServicePort
+from monitoring.resources import (
+    CustomResource, Metadata, PrometheusRule, RelabelAction, RelabelConfig, RuleGroup,
+    alert, basic_auth_reference,
+)
+from monitoring.rules import recording_rule_names
 from monitoring.scrape import ScrapeConfig, StaticConfig
 from monitoring.settings import Exposure, FederationTarget, StackSettings
 
@@ -50,6 +55,8 @@ class FederationEndpoint:
     endpoint: str | None  # host:port; None until the load balancer exists
     scheme: str
     auth_secret_name: str  # "" when the endpoint needs no credentials
+    # When ``endpoint`` is None: the LoadBalancer Service whose address it is.
+    load_balancer: str | None = None
 
 
 def exposure_service_name(settings: StackSettings) -> str:
@@ -81,47 +88,36 @@ def regional_endpoint(settings: StackSettings) -> FederationEndpoint:
     if fed.exposure is Exposure.INGRESS:
         return FederationEndpoint(f"{fed.host}:{HTTPS_PORT}", "https", htpasswd_secret_name(settings))
     if fed.exposure is Exposure.INTERNAL_LB:
-        return FederationEndpoint(None, "http", "")
+        return FederationEndpoint(None, "http", "", load_balancer=exposure_service_name(settings))
     return FederationEndpoint(f"{fed.host}:{fed.port}", "http", "")
 
 
-def exposure_manifests(settings: StackSettings) -> list[dict[str, Any]]:
+def exposure_objects(settings: StackSettings) -> tuple[Service | Ingress, ...]:
     """The Service or Ingress that exposes a regional Prometheus, if any."""
     fed = settings.federation
-    meta = {"name": exposure_service_name(settings), "namespace": settings.namespace,
-            "labels": dict(c.COMMON_LABELS)}
+    name, namespace = exposure_service_name(settings), settings.namespace
     backend_service = c.prometheus_service_name(settings.release_name)
     if fed.exposure is Exposure.INTERNAL_LB:
-        return [{
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {**meta, "annotations": dict(INTERNAL_LB_ANNOTATIONS)},
-            "spec": {
-                "type": "LoadBalancer",
-                "loadBalancerSourceRanges": list(fed.source_ranges),
-                "selector": {**PROMETHEUS_POD_SELECTOR, "operator.prometheus.io/name": backend_service},
-                "ports": [{"name": "http-web", "port": fed.port, "targetPort": c.PROMETHEUS_PORT}],
-            },
-        }]
+        return (Service(
+            metadata=Metadata(name, namespace, annotations=INTERNAL_LB_ANNOTATIONS),
+            type="LoadBalancer",
+            load_balancer_source_ranges=fed.source_ranges,
+            selector={**PROMETHEUS_POD_SELECTOR, "operator.prometheus.io/name": backend_service},
+            ports=(ServicePort("http-web", fed.port, c.PROMETHEUS_PORT),),
+        ),)
     if fed.exposure is Exposure.INGRESS:
-        return [{
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "Ingress",
-            "metadata": {**meta, "annotations": {
+        return (Ingress(
+            metadata=Metadata(name, namespace, annotations={
                 "nginx.ingress.kubernetes.io/auth-type": "basic",
                 "nginx.ingress.kubernetes.io/auth-secret": htpasswd_secret_name(settings),
                 "nginx.ingress.kubernetes.io/auth-realm": "federation",
-            }},
-            "spec": {
-                "ingressClassName": INGRESS_CLASS,
-                "tls": [{"hosts": [fed.host], "secretName": f"{settings.release_name}-federation-tls"}],
-                "rules": [{"host": fed.host, "http": {"paths": [{
-                    "path": "/federate", "pathType": "Exact",
-                    "backend": {"service": {"name": backend_service, "port": {"number": c.PROMETHEUS_PORT}}},
-                }]}}],
-            },
-        }]
-    return []
+            }),
+            ingress_class=INGRESS_CLASS,
+            host=fed.host,
+            tls_secret=f"{settings.release_name}-federation-tls",
+            paths=(IngressPath("/federate", "Exact", backend_service, c.PROMETHEUS_PORT),),
+        ),)
+    return ()
 
 
 # --------------------------------------------------------------------------
@@ -134,8 +130,41 @@ def match_selectors(recording_rules: Iterable[str]) -> tuple[str, ...]:
     return (*sorted(set(recording_rules)), f'up{{job=~"{c.JOB_PREFIX}.*"}}', "prometheus_build_info")
 
 
-def federation_scrape_config(settings: StackSettings, sources: Iterable[FederationTarget],
-                             recording_rules: Iterable[str]) -> ScrapeConfig:
+class FederationSources(Protocol):
+    """Where a federating stack learns what each stack it federates exports.
+
+    Two back ends: the stack files, offline (``monitoring.stacks.StackFileSources``),
+    and stack references under Pulumi (``components.stack_references``). What
+    :meth:`exports` returns may be known only later; the back end alone knows
+    how to wait for it.
+    """
+
+    def exports(self, stack: str) -> Any:
+        """The :class:`FederationTarget` ``stack`` exports (or a deferred one)."""
+
+    def combine(self, exported: list[Any], metadata: Metadata, kind: type[CustomResource],
+                build: Callable[[list[FederationTarget]], CustomResource]) -> CustomResource:
+        """``build`` over the exported targets: the resource itself when they are
+        known now, else a resource of ``kind`` named by ``metadata`` built later."""
+
+
+def federation_job(settings: StackSettings, sources: FederationSources) -> CustomResource:
+    """The global stack's federation job: the one path for both back ends.
+
+    Its targets are the explicit ``federationTargets`` and what each stack of
+    ``federationStacks`` exports, each read once.
+    """
+    exported = [sources.exports(stack) for stack in settings.federation.stacks]
+    return sources.combine(
+        exported, federation_job_metadata(settings), ScrapeConfig,
+        lambda targets: federation_scrape_config(settings, [*settings.federation.targets, *targets]))
+
+
+def federation_job_metadata(settings: StackSettings) -> Metadata:
+    return Metadata(c.JOB_FEDERATE, settings.namespace, c.selector_labels(settings.release_name))
+
+
+def federation_scrape_config(settings: StackSettings, sources: Iterable[FederationTarget]) -> ScrapeConfig:
     """The global stack's ``/federate`` job over every regional source.
 
     ``honor_labels`` keeps each region's own ``cluster`` and ``region`` external
@@ -162,18 +191,18 @@ def federation_scrape_config(settings: StackSettings, sources: Iterable[Federati
     )
     basic_auth = None
     if c.SECRET_FEDERATION_BASIC_AUTH in settings.secrets_set:
-        name = federation_auth_secret_name(settings)
-        basic_auth = {"username": {"name": name, "key": c.REMOTE_WRITE_USERNAME_KEY},
-                      "password": {"name": name, "key": c.REMOTE_WRITE_PASSWORD_KEY}}
+        basic_auth = basic_auth_reference(federation_auth_secret_name(settings))
     tls_config = None
     if c.SECRET_FEDERATION_CA in settings.secrets_set:
         tls_config = {"ca": {"secret": {"name": federation_ca_secret_name(settings), "key": c.FEDERATION_CA_KEY}}}
     return ScrapeConfig(
-        metadata=Metadata(c.JOB_FEDERATE, settings.namespace, c.selector_labels(settings.release_name)),
+        metadata=federation_job_metadata(settings),
         job_name=c.JOB_FEDERATE,
         static_configs=static,
         metrics_path="/federate",
-        params={"match[]": match_selectors(recording_rules)},
+        # The recording rules a regional stack defines with these settings,
+        # derived from the rule builders, never typed again.
+        params={"match[]": match_selectors(recording_rule_names(settings))},
         scrape_interval=settings.federation.interval,
         honor_labels=True,
         basic_auth=basic_auth,

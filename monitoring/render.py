@@ -32,6 +32,7 @@ import yaml
 from monitoring import conventions as c
 from monitoring.diff import diff_trees, format_diffs
 from monitoring.plan import StackPlan
+from monitoring.scrape import ScrapeConfig
 from monitoring.settings import SettingsError
 from monitoring.federation import regional_endpoint
 from monitoring.stacks import PROJECT_ROOT, plan_stack, stack_names
@@ -111,7 +112,7 @@ def summary(plan: StackPlan) -> str:
 def _federation_summary(plan: StackPlan) -> str:
     s = plan.settings
     if s.profile.federates:
-        jobs = [cr for cr in plan.custom_resources if cr.kind == "ScrapeConfig" and cr.name == c.JOB_FEDERATE]
+        jobs = [cr for cr in plan.of_type(ScrapeConfig) if cr.name == c.JOB_FEDERATE]
         sources = [f"{sc.labels['source_cluster']} ({sc.targets[0]})" for job in jobs for sc in job.static_configs]
         return "federates " + (", ".join(sources) or "nothing")
     exported = regional_endpoint(s)

@@ -1,7 +1,10 @@
-"""Typed prometheus-operator custom resources.
+"""Typed Kubernetes objects: the protocol every planned object follows, and
+the prometheus-operator custom resources.
 
-Frozen dataclasses with snake_case fields and an explicit ``to_manifest()``
-that emits the CRD's camelCase field names. Only fields the product uses are
+Every object a plan holds is a :class:`KubernetesObject`: ``api_version``,
+``kind``, ``name`` and ``to_manifest()``. The custom resources are frozen
+dataclasses with snake_case fields and an explicit ``to_manifest()`` that
+emits the CRD's camelCase field names. Only fields the product uses are
 modelled. Everything is validated at construction: a regex that does not
 compile or PromQL that does not parse fails with the name of the object it
 belongs to, before any manifest or resource exists.
@@ -48,20 +51,26 @@ def compile_regex(owner: str, regex: str) -> None:
 
 @dataclass(frozen=True)
 class Metadata:
+    """Object metadata; every object carries the common labels. ``namespace``
+    is None for cluster-scoped objects."""
+
     name: str
-    namespace: str
+    namespace: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
 
     def to_manifest(self) -> dict[str, Any]:
-        return {"name": self.name, "namespace": self.namespace,
-                "labels": {**c.COMMON_LABELS, **dict(self.labels)}}
+        return _drop_empty({"name": self.name, "namespace": self.namespace,
+                            "labels": {**c.COMMON_LABELS, **dict(self.labels)},
+                            "annotations": dict(self.annotations)})
 
 
-class CustomResource:
-    """What every typed custom resource shares: its name and its manifest.
+class KubernetesObject:
+    """The protocol of every object a plan holds.
 
-    Subclasses are frozen dataclasses with a ``metadata`` field, class
-    attributes ``api_version`` and ``kind``, and a ``spec()`` method.
+    Subclasses are frozen dataclasses with a ``metadata`` field and class
+    attributes ``api_version`` and ``kind``; ``to_manifest()`` is the object
+    as Kubernetes reads it.
     """
 
     metadata: Metadata
@@ -72,12 +81,73 @@ class CustomResource:
     def name(self) -> str:
         return self.metadata.name
 
+    def to_manifest(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+# kind -> typed class, filled as the classes are defined (see CustomResource).
+CUSTOM_RESOURCE_TYPES: dict[str, type["CustomResource"]] = {}
+
+
+class CustomResource(KubernetesObject):
+    """A prometheus-operator custom resource: ``metadata`` and a ``spec()``.
+
+    Each concrete class registers itself under its kind, which must be a row
+    of ``conventions.CUSTOM_RESOURCE_KINDS`` (the selector contract).
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        kind = cls.__dict__.get("kind")
+        if kind is None:
+            return  # a shared base (e.g. of the monitors), or a deferred resource
+        if kind not in c.CUSTOM_RESOURCE_KINDS:
+            raise TypeError(f"{cls.__name__}: kind {kind!r} is not in conventions.CUSTOM_RESOURCE_KINDS")
+        CUSTOM_RESOURCE_TYPES[kind] = cls
+
     def spec(self) -> dict[str, Any]:
         raise NotImplementedError
 
     def to_manifest(self) -> dict[str, Any]:
         return {"apiVersion": self.api_version, "kind": self.kind,
                 "metadata": self.metadata.to_manifest(), "spec": self.spec()}
+
+
+@dataclass(frozen=True)
+class DeferredCustomResource(CustomResource):
+    """A custom resource whose content is known only later.
+
+    Under Pulumi, the global stack's federation job is built once the regional
+    stacks' outputs resolve: ``content`` is that deferred resource (anything
+    with ``apply``, i.e. a Pulumi Output); ``metadata``, ``api_version`` and
+    ``kind`` are known now, so the resource can be named and ordered now.
+    """
+
+    metadata: Metadata
+    api_version: str
+    kind: str
+    content: Any
+
+    def __post_init__(self):
+        if self.kind not in CUSTOM_RESOURCE_TYPES:
+            raise InvalidResource(f"deferred {self.name!r}: unknown kind {self.kind!r}")
+
+    def _known(self, resource: CustomResource) -> dict[str, Any]:
+        if (resource.kind, resource.name) != (self.kind, self.name):
+            raise InvalidResource(f"deferred {self.kind} {self.name!r} resolved to {resource.kind} {resource.name!r}")
+        return resource.to_manifest()
+
+    def to_manifest(self) -> dict[str, Any]:
+        """The manifest's fields, each deferred until the content is known."""
+        manifest = self.content.apply(self._known)
+        return {"apiVersion": self.api_version, "kind": self.kind,
+                "metadata": manifest.apply(lambda m: m["metadata"]), "spec": manifest.apply(lambda m: m["spec"])}
+
+
+def basic_auth_reference(secret: str) -> dict[str, dict[str, str]]:
+    """``basicAuth`` by reference: the username and password keys of a Secret."""
+    return {"username": {"name": secret, "key": c.REMOTE_WRITE_USERNAME_KEY},
+            "password": {"name": secret, "key": c.REMOTE_WRITE_PASSWORD_KEY}}
 
 
 # --------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 from monitoring import conventions as c
 from monitoring.resources import (
@@ -163,47 +163,44 @@ def _require(owner: str, what: str, items: tuple) -> None:
 
 
 @dataclass(frozen=True)
-class ServiceMonitor(CustomResource):
+class _Monitor(CustomResource):
+    """What ServiceMonitor and PodMonitor share: all but the name of their endpoints field."""
+
     metadata: Metadata
     selector: Mapping[str, str]
     namespaces: tuple[str, ...]
-    endpoints: tuple[Endpoint, ...]
+    endpoints: tuple[_ScrapeEndpoint, ...]
 
-    api_version = MONITORING_API_V1
-    kind = "ServiceMonitor"
+    endpoints_field: ClassVar[str]  # the CRD's name of the endpoints list
 
     def __post_init__(self):
-        _require(f"ServiceMonitor {self.name!r}", "endpoint", self.endpoints)
-        _require(f"ServiceMonitor {self.name!r}", "selector label", tuple(self.selector))
+        _require(f"{self.kind} {self.name!r}", "endpoint", self.endpoints)
+        _require(f"{self.kind} {self.name!r}", "selector label", tuple(self.selector))
 
     def spec(self) -> dict[str, Any]:
         return {
             "selector": _selector(self.selector),
             "namespaceSelector": _namespace_selector(self.namespaces),
-            "endpoints": [e.to_manifest() for e in self.endpoints],
+            self.endpoints_field: [e.to_manifest() for e in self.endpoints],
         }
 
 
 @dataclass(frozen=True)
-class PodMonitor(CustomResource):
-    metadata: Metadata
-    selector: Mapping[str, str]
-    namespaces: tuple[str, ...]
-    pod_metrics_endpoints: tuple[PodMetricsEndpoint, ...]
+class ServiceMonitor(_Monitor):
+    endpoints: tuple[Endpoint, ...]
+
+    api_version = MONITORING_API_V1
+    kind = "ServiceMonitor"
+    endpoints_field = "endpoints"
+
+
+@dataclass(frozen=True)
+class PodMonitor(_Monitor):
+    endpoints: tuple[PodMetricsEndpoint, ...]
 
     api_version = MONITORING_API_V1
     kind = "PodMonitor"
-
-    def __post_init__(self):
-        _require(f"PodMonitor {self.name!r}", "endpoint", self.pod_metrics_endpoints)
-        _require(f"PodMonitor {self.name!r}", "selector label", tuple(self.selector))
-
-    def spec(self) -> dict[str, Any]:
-        return {
-            "selector": _selector(self.selector),
-            "namespaceSelector": _namespace_selector(self.namespaces),
-            "podMetricsEndpoints": [e.to_manifest() for e in self.pod_metrics_endpoints],
-        }
+    endpoints_field = "podMetricsEndpoints"
 
 
 @dataclass(frozen=True)
@@ -514,7 +511,7 @@ def agent_metrics_monitor(settings: StackSettings) -> PodMonitor:
         metadata=_metadata(settings, c.JOB_AGENT_METRICS),
         selector=mesh.agent_selector,
         namespaces=(mesh.namespace,),
-        pod_metrics_endpoints=(PodMetricsEndpoint(
+        endpoints=(PodMetricsEndpoint(
             port=c.MESH_HTTP_PORT_NAME,
             path=c.METRICS_PATH,
             honor_timestamps=True,
@@ -621,10 +618,10 @@ def annotated_pods_scrape_config(settings: StackSettings) -> ScrapeConfig:
     )
 
 
-def mesh_scrape_resources(settings: StackSettings) -> tuple[Any, ...]:
+def mesh_scrape_resources(settings: StackSettings) -> tuple[CustomResource, ...]:
     """Every monitor, probe and scrape config of a stack, in a stable order."""
     mesh = settings.mesh
-    out: list[Any] = [agents_monitor(settings), agent_metrics_monitor(settings)]
+    out: list[CustomResource] = [agents_monitor(settings), agent_metrics_monitor(settings)]
     if mesh.registry_serves_metrics:
         out.append(registry_monitor(settings))
     if mesh.blackbox_exporter:

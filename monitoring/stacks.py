@@ -9,16 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from monitoring import conventions as c
 from monitoring import roles
 from monitoring.federation import regional_endpoint
 from monitoring.plan import StackPlan, build_plan
-from monitoring.settings import FederationTarget, SettingsError, StackSettings, load_settings
+from monitoring.settings import FederationTarget, SettingsError, StackSettings, load_settings, own_key
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,8 +37,8 @@ def read_stack_config(stack: str, root: Path = PROJECT_ROOT) -> tuple[dict[str, 
     plain: dict[str, Any] = {}
     secrets: set[str] = set()
     for full_key, value in (document.get("config") or {}).items():
-        namespace, _, key = full_key.rpartition(":")
-        if namespace and namespace != c.PROJECT_NAME:
+        key = own_key(full_key)
+        if key is None:
             continue
         if isinstance(value, dict) and set(value) == {"secure"}:
             secrets.add(key)
@@ -58,30 +58,34 @@ def load_stack(stack: str, root: Path = PROJECT_ROOT) -> StackSettings:
     return load_settings(stack, plain, secrets)
 
 
-def repo_federation_sources(settings: StackSettings, root: Path = PROJECT_ROOT) -> list[FederationTarget]:
-    """The Prometheus servers a global stack federates, as the stack files say.
+@dataclass(frozen=True)
+class StackFileSources:
+    """Federation sources read from the stack files (the offline back end of
+    :class:`monitoring.federation.FederationSources`).
 
-    The Pulumi program reads the same facts from the regional stacks' outputs;
-    only an internal load balancer's address is unknown until it exists, and
-    is shown as ``<cluster>.internal-lb.pending``.
+    The Pulumi program reads the same facts from the federated stacks'
+    outputs; only an internal load balancer's address is unknown until it
+    exists, and is shown as ``<cluster>.internal-lb.pending``.
     """
-    sources = list(settings.federation.targets)
-    for name in settings.federation.stacks:
-        regional = load_stack(name, root)
-        if not regional.profile.federated:
-            raise SettingsError("federationStacks", f"{name} is a {regional.role} stack; only "
+
+    root: Path = PROJECT_ROOT
+
+    def exports(self, stack: str) -> FederationTarget:
+        settings = load_stack(stack, self.root)
+        if not settings.profile.federated:
+            raise SettingsError("federationStacks", f"{stack} is a {settings.role} stack; only "
                                 f"{roles.spoken(roles.names('federated'))} stacks are federated")
-        exported = regional_endpoint(regional)
-        endpoint = exported.endpoint or f"{regional.cluster}.internal-lb.pending:{regional.federation.port}"
-        sources.append(FederationTarget(regional.cluster, regional.region, endpoint, exported.scheme))
-    return sources
+        exported = regional_endpoint(settings)
+        endpoint = exported.endpoint or f"{settings.cluster}.internal-lb.pending:{settings.federation.port}"
+        return FederationTarget(settings.cluster, settings.region, endpoint, exported.scheme)
+
+    def combine(self, exported, metadata, kind, build):
+        return build(exported)
 
 
 def plan_stack(stack: str, root: Path = PROJECT_ROOT) -> StackPlan:
-    """The full plan of a stack file, federation sources included."""
-    settings = load_stack(stack, root)
-    sources = repo_federation_sources(settings, root) if settings.profile.federates else None
-    return build_plan(settings, sources)
+    """The full plan of a stack file, federation job included."""
+    return build_plan(load_stack(stack, root), StackFileSources(root))
 
 
 def ci_matrix(role: str | None = None, root: Path = PROJECT_ROOT) -> dict[str, list[dict[str, str]]]:

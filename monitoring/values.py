@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from monitoring import conventions as c
+from monitoring.resources import basic_auth_reference
 from monitoring.settings import ClusterFlavour, RemoteWriteTarget, StackSettings
 
 # kube-prometheus-stack's scrape components for cluster services, each with the
@@ -82,11 +83,7 @@ def _remote_write(settings: StackSettings, target: RemoteWriteTarget) -> dict[st
     if target.tenant:
         spec["headers"] = {c.TENANT_HEADER: target.tenant}
     if target.basic_auth:
-        secret = c.remote_write_secret_name(settings.release_name, target.name)
-        spec["basicAuth"] = {
-            "username": {"name": secret, "key": c.REMOTE_WRITE_USERNAME_KEY},
-            "password": {"name": secret, "key": c.REMOTE_WRITE_PASSWORD_KEY},
-        }
+        spec["basicAuth"] = basic_auth_reference(c.remote_write_secret_name(settings.release_name, target.name))
     return spec
 
 

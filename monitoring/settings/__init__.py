@@ -23,7 +23,7 @@ from monitoring.settings.model import (
     ResourceSettings, Role, RuleSettings, StackSettings, StorageSettings,
 )
 from monitoring.settings.table import SECRET_KEYS, SPEC_BY_KEY, SPECS, Kind, Spec
-from monitoring.settings.loader import load_settings, parse_secrets, required_secrets
+from monitoring.settings.loader import load_settings, own_key, parse_secrets, required_secrets
 from monitoring.settings.generate import project_config_block, readme_table
 
 __all__ = [
@@ -31,6 +31,6 @@ __all__ = [
     "FederationTarget", "GrafanaSettings", "Kind", "MeshSettings", "PrometheusSettings", "QueueSettings",
     "ReclaimPolicy", "RemoteWriteTarget", "ResourceSettings", "Role", "RuleSettings", "SECRET_KEYS", "SPECS",
     "SPEC_BY_KEY", "SettingsError", "Spec", "StackSettings", "StorageSettings", "duration_seconds",
-    "load_settings", "parse_secrets", "project_config_block", "quantity_value", "readme_table",
+    "load_settings", "own_key", "parse_secrets", "project_config_block", "quantity_value", "readme_table",
     "required_secrets",
 ]

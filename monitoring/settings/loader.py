@@ -71,6 +71,13 @@ def required_secrets(settings: StackSettings) -> list[str]:
     return keys
 
 
+def own_key(full_key: str) -> str | None:
+    """The setting key of one of this project's config keys (``mcp-mesh-monitoring:retention``
+    or bare ``retention``); None for a key of another namespace (``kubernetes:context``)."""
+    namespace, _, key = full_key.rpartition(":")
+    return key if namespace in ("", PROJECT) else None
+
+
 def load_settings(stack: str, config: Mapping[str, Any], secrets_set=frozenset(),
                   check_secrets: bool = False) -> StackSettings:
     """Validate a stack's configuration and build its :class:`StackSettings`.
@@ -84,8 +91,8 @@ def load_settings(stack: str, config: Mapping[str, Any], secrets_set=frozenset()
     """
     given: dict[str, Any] = {}
     for full_key, raw in config.items():
-        namespace, _, key = full_key.rpartition(":")
-        if namespace and namespace != PROJECT:
+        key = own_key(full_key)
+        if key is None:
             continue
         spec = SPEC_BY_KEY.get(key)
         if spec is None:

@@ -10,7 +10,7 @@ import pytest
 from monitoring import conventions as c
 from monitoring.plan import ReleasePlan, StackPlan, build_plan
 from monitoring.settings import load_settings
-from monitoring.stacks import plan_stack, read_stack_config, repo_federation_sources, stack_names
+from monitoring.stacks import StackFileSources, plan_stack, read_stack_config, stack_names
 from tests.charts.helm import chart_archive, render_chart
 
 
@@ -68,7 +68,7 @@ def _global_secured() -> StackPlan:
     settings = load_settings("prod", {**plain, "federationTargets": [
         {"cluster": "partner", "region": "ap-south-1", "endpoint": "fed.partner.example.com:443", "scheme": "https"}]},
         frozenset({c.SECRET_SLACK_WEBHOOK, c.SECRET_FEDERATION_BASIC_AUTH, c.SECRET_FEDERATION_CA}))
-    return build_plan(settings, repo_federation_sources(settings))
+    return build_plan(settings, StackFileSources())
 
 
 # Beyond the stack files: configurations that use what the stack files leave off.

@@ -214,7 +214,7 @@ def _service_monitor_jobs(sm: ServiceMonitor, files) -> list[dict[str, Any]]:
 
 def _pod_monitor_jobs(pm: PodMonitor, files) -> list[dict[str, Any]]:
     jobs = []
-    for i, ep in enumerate(pm.pod_metrics_endpoints):
+    for i, ep in enumerate(pm.endpoints):
         if ep.port is not None:
             port_keep = _r("port", action=_KEEP, source_labels=("__meta_kubernetes_pod_container_port_name",),
                            regex=ep.port)

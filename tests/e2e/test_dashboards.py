@@ -31,11 +31,11 @@ from monitoring import conventions as c
 from monitoring import dashboards, scrape
 from monitoring.federation import SOURCE_CLUSTER_LABEL
 from monitoring.plan import build_plan
-from monitoring.settings import FederationTarget, StackSettings, load_settings
-from monitoring.stacks import load_stack, read_stack_config, repo_federation_sources
+from monitoring.settings import StackSettings, load_settings
+from monitoring.stacks import load_stack, read_stack_config
 from tests.e2e.emulation import FakePod, FakePort, scrape_configs, write_discovery
 from tests.e2e.test_multi_region import (
-    FAST, Region, fast_rule_files, remote_write_config, start_agent,
+    FAST, Region, fast_rule_files, global_federation, remote_write_config, start_agent,
 )
 from tests.grafana import expand, panel_queries, variable_queries
 from tests.servers import PrometheusServer, Response, ServerPool, write_yaml
@@ -127,15 +127,8 @@ def fleet(module_servers: ServerPool, tmp_path_factory) -> Fleet:
             fleet.servers[region.stack] = server
             endpoints[region.stack] = server.address
 
-        global_settings = load_stack(GLOBAL)
-        sources: list[FederationTarget] = [s for s in repo_federation_sources(global_settings)
-                                           if s.cluster in endpoints]
-        assert len(sources) == len(REGIONS)
-        plan = build_plan(global_settings, sources)
-        resolve_global = {s.endpoint: endpoints[s.cluster] for s in sources}
-        [federate] = scrape_configs([plan.federation_job(sources)], {},
-                                    resolve=lambda address: resolve_global.get(address, address))
-        federate["scrape_interval"] = FAST
+        assert len(endpoints) == len(REGIONS)
+        global_settings, plan, _, federate = global_federation(GLOBAL, endpoints)
         server = pool.prometheus({
             "global": {"scrape_interval": FAST, "evaluation_interval": FAST,
                        "external_labels": dict(global_settings.external_labels)},

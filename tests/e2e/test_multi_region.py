@@ -44,8 +44,9 @@ from monitoring import conventions as c
 from monitoring import scrape
 from monitoring.federation import REPLICA_LABEL, SOURCE_CLUSTER_LABEL
 from monitoring.plan import build_plan
-from monitoring.settings import FederationTarget, load_settings
-from monitoring.stacks import load_stack, read_stack_config, repo_federation_sources
+from monitoring.scrape import ScrapeConfig
+from monitoring.settings import load_settings
+from monitoring.stacks import StackFileSources, read_stack_config
 from tests.conftest import ROOT
 from tests.e2e.emulation import FakePod, FakePort, FakeService, scrape_configs, write_discovery
 from tests.servers import (
@@ -80,6 +81,23 @@ REGIONS = (
 # --------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------
+
+def global_federation(stack: str, endpoints: dict[str, str]):
+    """A global stack file federating the regions emulated here (stack -> address).
+
+    Its settings, its plan, the plan's federation job, and that job as a
+    Prometheus scrape config whose targets are the emulated servers.
+    """
+    plain, secrets = read_stack_config(stack)
+    settings = load_settings(stack, {**plain, "federationStacks": sorted(endpoints)}, secrets)
+    plan = build_plan(settings, StackFileSources())
+    [job] = [cr for cr in plan.of_type(ScrapeConfig) if cr.name == c.JOB_FEDERATE]
+    assert sorted(sc.labels[SOURCE_CLUSTER_LABEL] for sc in job.static_configs) == sorted(endpoints)
+    resolve = {sc.targets[0]: endpoints[sc.labels[SOURCE_CLUSTER_LABEL]] for sc in job.static_configs}
+    [federate] = scrape_configs([job], {}, resolve=lambda address: resolve.get(address, address))
+    federate["scrape_interval"] = FAST
+    return settings, plan, job, federate
+
 
 def fast_rule_files(plan, directory: Path) -> list[Path]:
     """The plan's rule files, with group intervals, `for` and rate windows compressed."""
@@ -245,16 +263,9 @@ def fleet(module_servers: ServerPool, tmp_path_factory) -> Fleet:
             else:
                 endpoints[region.stack] = replicas[0].address
 
-        global_settings = load_stack("prod")
-        sources: list[FederationTarget] = [s for s in repo_federation_sources(global_settings)
-                                           if s.cluster in endpoints]
-        assert len(sources) == len(REGIONS)
-        plan = build_plan(global_settings, sources)
-        job = plan.federation_job(sources)
+        assert len(endpoints) == len(REGIONS)
+        global_settings, plan, job, federate = global_federation("prod", endpoints)
         fleet.match = list(job.params["match[]"])
-        resolve = {s.endpoint: endpoints[s.cluster] for s in sources}
-        [federate] = scrape_configs([job], {}, resolve=lambda address: resolve.get(address, address))
-        federate["scrape_interval"] = FAST
         fleet.global_prometheus = pool.prometheus({
             "global": {"scrape_interval": FAST, "evaluation_interval": FAST,
                        "external_labels": dict(global_settings.external_labels)},

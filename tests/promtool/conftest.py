@@ -1,6 +1,6 @@
 """Running promtool on the rule files the render writes.
 
-Each test module renders one rule group through the real path
+Each case renders one rule group through the real path
 (stack file -> settings -> build_plan -> render_files), writes the rendered
 ``rules/<name>.yaml`` to a temporary folder, and runs ``promtool check rules``
 and ``promtool test rules`` on it with the unit-test file kept beside the

@@ -146,9 +146,9 @@ def regional_outputs(stack: str) -> dict[str, Any]:
 
     settings = load_stack(stack)
     exported = regional_endpoint(settings)
-    return {"cluster": settings.cluster, "region": settings.region,
-            "federationEndpoint": exported.endpoint, "federationScheme": exported.scheme,
-            "federationAuthSecretName": exported.auth_secret_name}
+    return {c.OUTPUT_CLUSTER: settings.cluster, c.OUTPUT_REGION: settings.region,
+            c.OUTPUT_FEDERATION_ENDPOINT: exported.endpoint, c.OUTPUT_FEDERATION_SCHEME: exported.scheme,
+            c.OUTPUT_FEDERATION_AUTH_SECRET_NAME: exported.auth_secret_name}
 
 
 def run_program(stack: str, config: dict[str, Any], secrets: dict[str, Any] | None = None,

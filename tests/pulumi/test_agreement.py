@@ -10,50 +10,93 @@ import json
 import pytest
 import yaml
 
+from components.monitoring_stack import RESOURCE_TYPES
 from monitoring import conventions as c
-from monitoring.render import write_stack
-from monitoring.stacks import stack_names
-from tests.pulumi.harness import run_program, stack_config
+from monitoring.resources import CustomResource
+from monitoring.plan import build_plan
+from monitoring.render import render_files, write_stack
+from monitoring.settings import load_settings
+from monitoring.stacks import StackFileSources, read_stack_config, stack_names
+from tests.pulumi.harness import ROOT, run_program, stack_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
-CUSTOM_RESOURCE_PREFIX = "kubernetes:monitoring.coreos.com/"
 SECRETS = {c.SECRET_SLACK_WEBHOOK: "https://hooks.slack.example/agreement"}
+CREDENTIALS = {"username": "federator", "password": "agreement-pw-5e1"}
+CA_PEM = (ROOT / "tests" / "data" / "federation-ca.pem").read_text()
+
+# Settings beyond the stack files, so that every type of object the plan can
+# hold (an exposure Service or Ingress, a created StorageClass, the federator's
+# Secrets) is compared too: (stack, extra settings, extra secrets).
+VARIANTS = {
+    "internal-lb": ("prod-us-east-1", {"federationExposure": "internal-lb", "federationSourceRanges": ["10.0.0.0/8"]},
+                    {}),
+    "ingress": ("prod-eu-west-1", {"federationExposure": "ingress", "federationHost": "fed.eu.example.com"},
+                {c.SECRET_FEDERATION_BASIC_AUTH: CREDENTIALS}),
+    "secured-global": ("prod", {}, {c.SECRET_FEDERATION_BASIC_AUTH: CREDENTIALS, c.SECRET_FEDERATION_CA: CA_PEM}),
+}
 
 
 def _secrets(stack):
     return {} if stack == "dev" else SECRETS
 
 
-@pytest.mark.parametrize("stack", stack_names())
-def test_registered_values_and_custom_resources_equal_the_render(stack, tmp_path):
-    run = run_program(stack, stack_config(stack), _secrets(stack))
-    write_stack(stack, tmp_path)
-    rendered_root = tmp_path / stack
+def _cases():
+    for stack in stack_names():
+        yield pytest.param(stack, {}, {}, id=stack)
+    for label, (stack, extra, secrets) in VARIANTS.items():
+        yield pytest.param(stack, extra, secrets, id=label)
+
+
+def _rendered(stack, extra, secrets, tmp_path) -> dict[str, str]:
+    """The render's files of a stack; with extra settings, of the stack file plus them."""
+    if not extra and not secrets:
+        write_stack(stack, tmp_path)
+        root = tmp_path / stack
+        return {str(p.relative_to(root)): p.read_text() for p in root.rglob("*") if p.is_file()}
+    plain, secret_keys = read_stack_config(stack)
+    settings = load_settings(stack, {**plain, **extra}, secret_keys | set(_secrets(stack)) | set(secrets))
+    return render_files(build_plan(settings, StackFileSources()))
+
+
+@pytest.mark.parametrize("stack, extra, secrets", _cases())
+def test_every_registered_object_equals_the_render(stack, extra, secrets, tmp_path):
+    """What ``pulumi up`` registers is what the render shows, for every kind of object.
+
+    Values of each release; every Kubernetes object (namespace, storage class,
+    secrets, exposure, custom resources) field by field, Secrets' values
+    excepted: the render notes where each comes from, the program sends it
+    (tests/pulumi/test_program.py checks they travel as secrets).
+    """
+    run = run_program(stack, {**stack_config(stack), **extra}, {**_secrets(stack), **secrets})
+    files = _rendered(stack, extra, secrets, tmp_path)
 
     releases = run.by_type(RELEASE)
     assert releases
     for release in releases:
         name = release.inputs["name"]
-        rendered = yaml.safe_load((rendered_root / "values" / f"{name}.yaml").read_text()) or {}
+        rendered = yaml.safe_load(files[f"values/{name}.yaml"]) or {}
         assert release.inputs.get("values", {}) == rendered, name
 
-    manifests = [m for m in yaml.safe_load_all((rendered_root / "manifests.yaml").read_text()) if m]
-    rendered_crs = {(m["kind"], m["metadata"]["name"]): m for m in manifests
-                    if m["apiVersion"].startswith("monitoring.coreos.com/")}
-    registered_crs = {}
-    for r in run.registrations:
-        if r.type.startswith(CUSTOM_RESOURCE_PREFIX):
-            registered_crs[(r.inputs["kind"], r.inputs["metadata"]["name"])] = r.inputs
-    assert registered_crs.keys() == rendered_crs.keys()
-    for key, inputs in registered_crs.items():
-        assert inputs["spec"] == rendered_crs[key]["spec"], key
-        assert inputs["metadata"] == rendered_crs[key]["metadata"], key
-        assert inputs["apiVersion"] == rendered_crs[key]["apiVersion"], key
+    rendered = {(m["kind"], m["metadata"]["name"]): m for m in yaml.safe_load_all(files["manifests.yaml"]) if m}
+    registered = {(r.inputs["kind"], r.inputs["metadata"]["name"]): r.inputs for r in run.registrations
+                  if r.custom and r.type.startswith("kubernetes:") and r.type != RELEASE}
+    assert registered.keys() == rendered.keys()
+    for key, inputs in registered.items():
+        manifest = dict(rendered[key])
+        if key[0] == "Secret":
+            assert inputs.pop("stringData").keys() == manifest.pop("stringData").keys(), key
+        assert inputs == manifest, key
 
-    rendered_objects = {(m["kind"], m["metadata"]["name"]) for m in manifests}
-    registered_objects = {(r.inputs["kind"], r.inputs["metadata"]["name"]) for r in run.registrations
-                          if r.custom and r.type.startswith("kubernetes:") and r.type != RELEASE}
-    assert registered_objects == rendered_objects
+
+def test_the_cases_cover_every_type_of_object_a_plan_holds(tmp_path):
+    kinds = set()
+    for case in _cases():
+        stack, extra, secrets = case.values
+        files = _rendered(stack, extra, secrets, tmp_path / case.id)
+        kinds |= {m["kind"] for m in yaml.safe_load_all(files["manifests.yaml"]) if m}
+    creatable = {cls.kind for cls in RESOURCE_TYPES if cls is not CustomResource} | set(c.CUSTOM_RESOURCE_KINDS)
+    assert kinds == creatable
+    assert {"Namespace", "StorageClass", "Secret", "Service", "Ingress", "ConfigMap"} <= kinds
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod-us-east-1", "prod"])

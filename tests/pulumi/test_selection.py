@@ -13,8 +13,6 @@ from monitoring.stacks import stack_names
 from tests.pulumi.harness import run_program, stack_config
 
 CR_PREFIX = "kubernetes:monitoring.coreos.com/"
-SELECTOR_KEY = {"ServiceMonitor": "serviceMonitor", "PodMonitor": "podMonitor", "Probe": "probe",
-                "PrometheusRule": "rule", "ScrapeConfig": "scrapeConfig"}
 
 
 def matches(selector: dict, labels: dict) -> bool:
@@ -63,7 +61,7 @@ def test_every_custom_resource_is_selected_by_the_stacks_prometheus(run):
     assert {r.inputs["kind"] for r in crs} >= {"ServiceMonitor", "PodMonitor", "PrometheusRule"}
     for cr in crs:
         kind, meta = cr.inputs["kind"], cr.inputs["metadata"]
-        key = SELECTOR_KEY[kind]
+        key = c.CUSTOM_RESOURCE_KINDS[kind]
         assert cr.type == f"{CR_PREFIX}{cr.inputs['apiVersion'].split('/')[1]}:{kind}"
         assert spec[f"{key}SelectorNilUsesHelmValues"] is False
         assert matches(spec[f"{key}Selector"], meta.get("labels", {})), (kind, meta)

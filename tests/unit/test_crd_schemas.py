@@ -24,7 +24,8 @@ from monitoring import conventions as c
 from monitoring.plan import build_plan
 from monitoring.render import to_yaml
 from monitoring.settings import load_settings
-from monitoring.stacks import plan_stack, read_stack_config, repo_federation_sources, stack_names
+from monitoring.resources import CUSTOM_RESOURCE_TYPES
+from monitoring.stacks import StackFileSources, plan_stack, read_stack_config, stack_names
 
 CRD_DIR = "prometheus-operator-crds"
 PRESERVE_UNKNOWN = "x-kubernetes-preserve-unknown-fields"
@@ -94,14 +95,20 @@ def _variants() -> Iterator[tuple[str, Any]]:
     secured = load_settings("prod", {**global_plain, "federationTargets": [
         {"cluster": "partner", "region": "ap-south-1", "endpoint": "fed.partner.example.com:443", "scheme": "https"}]},
         frozenset({c.SECRET_FEDERATION_BASIC_AUTH, c.SECRET_FEDERATION_CA}))
-    yield "global-https-federation", build_plan(secured, repo_federation_sources(secured))
+    yield "global-https-federation", build_plan(secured, StackFileSources())
 
 
 CASES = [(f"{label}/{cr.kind}/{cr.name}", cr) for label, plan in _variants() for cr in plan.custom_resources]
 
 
-def test_the_variants_cover_every_kind_the_program_creates():
-    assert {cr.kind for _, cr in CASES} >= {"ServiceMonitor", "PodMonitor", "Probe", "ScrapeConfig"}
+def test_the_variants_cover_every_kind_of_the_registry():
+    assert {cr.kind for _, cr in CASES} == set(c.CUSTOM_RESOURCE_KINDS)
+
+
+def test_every_kind_of_the_registry_has_a_typed_class_and_a_crd(schemas):
+    assert set(CUSTOM_RESOURCE_TYPES) == set(c.CUSTOM_RESOURCE_KINDS)
+    for kind, cls in CUSTOM_RESOURCE_TYPES.items():
+        assert (cls.api_version, kind) in schemas, kind
 
 
 @pytest.mark.parametrize("cr", [cr for _, cr in CASES], ids=[case_id for case_id, _ in CASES])

@@ -10,7 +10,7 @@ from monitoring import conventions as c
 from monitoring import roles
 from monitoring.plan import build_plan
 from monitoring.settings import Role, SettingsError, load_settings
-from monitoring.stacks import PROJECT_ROOT, ci_matrix, repo_federation_sources, stack_names
+from monitoring.stacks import PROJECT_ROOT, StackFileSources, ci_matrix, stack_names
 from tests.conftest import ROOT
 
 REGIONS = ["prod-eu-west-1", "prod-us-east-1", "prod-us-west-2"]
@@ -70,7 +70,7 @@ def test_a_dev_stack_needs_neither_cluster_nor_region():
 def test_only_federated_roles_may_be_listed_in_federation_stacks():
     glob = load_settings("prod", {"role": "global", "cluster": "g", "federationStacks": ["prod-us-east-1", "dev"]})
     with pytest.raises(SettingsError) as err:
-        repo_federation_sources(glob)
+        build_plan(glob, StackFileSources())
     assert str(err.value) == "federationStacks: dev is a dev stack; only regional stacks are federated"
 
 

@@ -133,8 +133,7 @@ def test_every_job_label_is_a_conventions_job_name():
         if cr.kind in ("Probe", "ScrapeConfig"):
             jobs[cr.name] = cr.job_name
             continue
-        endpoints = cr.endpoints if cr.kind == "ServiceMonitor" else cr.pod_metrics_endpoints
-        [job] = [r.replacement for ep in endpoints for r in ep.relabelings if r.target_label == "job"]
+        [job] = [r.replacement for ep in cr.endpoints for r in ep.relabelings if r.target_label == "job"]
         jobs[cr.name] = job
     assert jobs == {name: name for name in (c.JOB_AGENTS, c.JOB_AGENT_METRICS, c.JOB_REGISTRY, c.JOB_REGISTRY_PROBE,
                                             c.JOB_REGISTRY_ENDPOINTS, c.JOB_ANNOTATED_PODS)}
