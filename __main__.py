@@ -45,10 +45,11 @@ def main() -> None:
     pulumi.export(c.OUTPUT_REGION, settings.region)
     pulumi.export("grafanaAdminSecretName", stack.grafana_admin_secret_name)
     pulumi.export("prometheusUrl", stack.prometheus_url)
-    # What a federating stack reads to federate this one.
-    pulumi.export(c.OUTPUT_FEDERATION_ENDPOINT, stack.federation_endpoint)
-    pulumi.export(c.OUTPUT_FEDERATION_SCHEME, stack.federation_scheme)
-    pulumi.export(c.OUTPUT_FEDERATION_AUTH_SECRET_NAME, stack.federation_auth_secret_name)
+    # What a federating stack reads to federate this one (only stacks whose role is federated export it).
+    if stack.federation_endpoint is not None:
+        pulumi.export(c.OUTPUT_FEDERATION_ENDPOINT, stack.federation_endpoint)
+        pulumi.export(c.OUTPUT_FEDERATION_SCHEME, stack.federation_scheme)
+        pulumi.export(c.OUTPUT_FEDERATION_AUTH_SECRET_NAME, stack.federation_auth_secret_name)
 
 
 main()

@@ -103,8 +103,10 @@ class MonitoringStack(pulumi.ComponentResource):
         self.crds_release = self._release(plan.crds_release, pulumi.ResourceOptions(
             parent=self, protect=settings.protect, depends_on=[self.namespace]))
         self._created[ReleasePlan].append(self.crds_release)
+        # Protected with the stack: destroying or replacing it would delete
+        # Prometheus' and Grafana's volumes with it.
         self.stack_release = self._release(plan.stack_release, pulumi.ResourceOptions(
-            parent=self, depends_on=[self.namespace, self.crds_release, *self._created[StorageClass], *self.secrets]))
+            parent=self, protect=settings.protect, depends_on=[self.namespace, self.crds_release, *self._created[StorageClass], *self.secrets]))
         self.addon_releases = [
             self._release(release, pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.crds_release]))
             for release in plan.addon_releases
@@ -114,20 +116,25 @@ class MonitoringStack(pulumi.ComponentResource):
 
         self.dashboards = [self._create(d) for d in plan.dashboards]
 
+        # What a federating stack reads; nothing where this stack's role is not federated.
+        self.federation_endpoint = self.federation_scheme = self.federation_auth_secret_name = None
         exported = federation.regional_endpoint(settings)
-        if exported.load_balancer is not None:
-            service = self.resources[(Service.kind, exported.load_balancer)]
-            address = service.status.apply(lambda st: _load_balancer_address(st))
-            self.federation_endpoint = address.apply(lambda host: f"{host}:{settings.federation.port}")
-        else:
-            self.federation_endpoint = pulumi.Output.from_input(exported.endpoint or "")
-        self.federation_scheme = pulumi.Output.from_input(exported.scheme)
-        self.federation_auth_secret_name = pulumi.Output.from_input(exported.auth_secret_name)
+        if exported is not None:
+            if exported.load_balancer is not None:
+                # The address the cloud gave the internal load balancer, read from
+                # the Service's status (the provider waits until it has one).
+                service = self.resources[(Service.kind, exported.load_balancer)]
+                self.federation_endpoint = service.status.apply(
+                    lambda status: f"{_load_balancer_address(status)}:{settings.federation.port}")
+            else:
+                self.federation_endpoint = pulumi.Output.from_input(exported.endpoint)
+            self.federation_scheme = pulumi.Output.from_input(exported.scheme)
+            self.federation_auth_secret_name = pulumi.Output.from_input(exported.auth_secret_name)
 
         self.release_name = pulumi.Output.from_input(plan.stack_release.name)
         self.grafana_admin_secret_name = pulumi.Output.from_input(c.grafana_admin_secret_name(settings.release_name))
         self.prometheus_url = pulumi.Output.from_input(c.prometheus_url(settings.release_name, settings.namespace))
-        self.register_outputs({
+        outputs = {
             "namespace": self.namespace.metadata["name"],
             "release_name": self.release_name,
             "grafana_admin_secret_name": self.grafana_admin_secret_name,
@@ -135,7 +142,8 @@ class MonitoringStack(pulumi.ComponentResource):
             "federation_endpoint": self.federation_endpoint,
             "federation_scheme": self.federation_scheme,
             "federation_auth_secret_name": self.federation_auth_secret_name,
-        })
+        }
+        self.register_outputs({key: value for key, value in outputs.items() if value is not None})
 
     def _create(self, obj: KubernetesObject) -> pulumi.CustomResource:
         """The one path from a planned object to a resource: its manifest's fields
@@ -196,6 +204,8 @@ def _load_balancer_address(status) -> str:
     """Host name or IP of a LoadBalancer Service, once the cloud assigned one."""
     balancer = getattr(status, "load_balancer", None)
     ingress = getattr(balancer, "ingress", None) or []
-    if not ingress:
-        return ""
-    return ingress[0].hostname or ingress[0].ip or ""
+    address = (ingress[0].hostname or ingress[0].ip) if ingress else None
+    if not address:
+        raise ValueError("the federation load balancer has no address in its status: the cloud has not "
+                         "provisioned it (check the Service's events and the provider's load balancer controller)")
+    return address

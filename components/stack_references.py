@@ -24,13 +24,21 @@ def stack_reference_name(name: str) -> str:
     return f"{pulumi.get_organization()}/{pulumi.get_project()}/{name}"
 
 
+def _target(stack: str, row: list[Any]) -> FederationTarget:
+    target = FederationTarget(*row)
+    if not target.endpoint:
+        raise ValueError(f"federationStacks: {stack} exports no {c.OUTPUT_FEDERATION_ENDPOINT}: deploy it "
+                         "(its role must be federated) before the stacks that federate it")
+    return target
+
+
 class StackReferenceSources:
     """Each federated stack's exports, as Outputs of its stack reference."""
 
     def exports(self, stack: str) -> pulumi.Output:
         ref = pulumi.StackReference(stack_reference_name(stack))
         return pulumi.Output.all(*(ref.require_output(name) for name in _EXPORTS)).apply(
-            lambda row: FederationTarget(*row))
+            lambda row: _target(stack, row))
 
     def combine(self, exported: list[pulumi.Output], metadata: Metadata, kind: type[CustomResource],
                 build: Callable[[list[FederationTarget]], CustomResource]) -> DeferredCustomResource:

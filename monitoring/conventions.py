@@ -206,6 +206,12 @@ ALERTMANAGER_TICKET_RECEIVER = "tickets"
 # silences the warning one): its name, what it is about, and where.
 INHIBIT_EQUAL_LABELS = ("alertname", "cluster", "namespace", "agent", "slo")
 GRAFANA_PASSWORD_LENGTH = 32
+# Grafana as kube-prometheus-stack 88.5.3 deploys it (its grafana subchart's
+# appVersion); the admin-password init container runs the same image, and the
+# chart layer of the tests checks that the two stay the same.
+GRAFANA_IMAGE = "docker.io/grafana/grafana:13.2.0"
+# Helm leaves an object with this annotation in place on uninstall.
+HELM_KEEP_ANNOTATION = {"helm.sh/resource-policy": "keep"}
 
 
 def grafana_admin_secret_name(release_name: str) -> str:
@@ -248,6 +254,18 @@ def prometheus_service_name(release_name: str) -> str:
     return f"{chart_fullname(release_name)}-prometheus"
 
 
+def grafana_fullname(release_name: str) -> str:
+    """The grafana subchart's ``fullname``: its Deployment, Service and volume claim."""
+    return release_name if "grafana" in release_name else f"{release_name}-grafana"
+
+
+def prometheus_volume_claim_regex(release_name: str) -> str:
+    """The volume claims the operator creates for the stack's Prometheus, one per replica:
+    ``<claim template prometheus-<name>-db>-<StatefulSet prometheus-<name>>-<ordinal>``."""
+    name = prometheus_service_name(release_name)
+    return f"prometheus-{name}-db-prometheus-{name}-[0-9]+"
+
+
 def prometheus_url(release_name: str, namespace: str) -> str:
     """In-cluster URL of the stack's Prometheus."""
     return f"http://{prometheus_service_name(release_name)}.{namespace}.svc:{PROMETHEUS_PORT}"
@@ -264,6 +282,8 @@ GROUP_MESH_HEALTH = "mcp_mesh.health"
 # alerts on Prometheus itself.
 GROUP_PROMETHEUS_HEALTH = "prometheus.rules"
 GROUP_CUSTOM = "mcp_mesh.custom"  # the stack's customRules setting
+# The monitoring stack's own volumes against its settings.
+GROUP_VOLUMES = "monitoring.volumes"
 
 # Recording rules (level:metric:operations; the guide's names, which
 # federation and the dashboards read).
@@ -289,6 +309,11 @@ ALERT_PROMETHEUS_HIGH_MEMORY = "PrometheusHighMemoryUsage"
 ALERT_REMOTE_WRITE_FAILING = "PrometheusRemoteWriteFailing"
 ALERT_REMOTE_WRITE_BEHIND = "PrometheusRemoteWriteBehind"
 ALERT_RULE_EVALUATION_FAILURES = "PrometheusRuleEvaluationFailures"
+ALERT_VOLUME_SIZE_MISMATCH = "MonitoringVolumeSizeMismatch"
+ALERT_VOLUME_CLASS_MISMATCH = "MonitoringVolumeClassMismatch"
+# kube-state-metrics' series of volume claims (the chart deploys and scrapes it).
+PVC_REQUESTED_BYTES = "kube_persistentvolumeclaim_resource_requests_storage_bytes"
+PVC_INFO = "kube_persistentvolumeclaim_info"
 # The per-agent rate tables: the one pass over the raw request counter and
 # histogram that every per-agent record above is derived from. Their level
 # spells out the labels they keep, and they do not start with
@@ -326,7 +351,8 @@ RECORDING_RULES = (
 ALERTS = (
     ALERT_TARGET_DOWN, ALERT_REGISTRY_DOWN, ALERT_REGISTRY_NO_DATA, ALERT_AGENTS_NO_DATA,
     ALERT_AGENT_EMPTY_SCRAPE, ALERT_PROMETHEUS_HIGH_MEMORY, ALERT_REMOTE_WRITE_FAILING,
-    ALERT_REMOTE_WRITE_BEHIND, ALERT_RULE_EVALUATION_FAILURES,
+    ALERT_REMOTE_WRITE_BEHIND, ALERT_RULE_EVALUATION_FAILURES, ALERT_VOLUME_SIZE_MISMATCH,
+    ALERT_VOLUME_CLASS_MISMATCH,
 )
 # Section of docs/runbooks.md for alerts a stack adds through customRules.
 RUNBOOK_CUSTOM_ANCHOR = "custom-alerts"

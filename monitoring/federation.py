@@ -1,15 +1,20 @@
 """Multi-region federation: how regional Prometheus servers are reached, and
 the global stack's federation job.
 
-A regional stack exposes its Prometheus to the global cluster in one of three
-ways (setting ``federationExposure``):
+Only a stack whose role is federated (``regional``) exposes its Prometheus and
+exports an endpoint; a ``dev`` or ``global`` stack exports none. A regional
+stack is reached in one of three ways (setting ``federationExposure``):
 
-- ``service-name`` (default): the guide's ``prometheus-<region>:9090`` names,
-  resolved by whatever joins the clusters' networks (a mesh, DNS forwarding);
-  nothing is created;
-- ``internal-lb``: a LoadBalancer Service marked internal and restricted to
-  ``federationSourceRanges``; its address is known once the cloud created it;
-- ``ingress``: an HTTPS Ingress behind basic auth (never anonymous).
+- ``internal-lb`` (default): a LoadBalancer Service marked internal for the
+  cluster's provider and open only to ``federationSourceRanges`` (by default
+  the RFC 1918 ranges). The stack exports the address the cloud gave the
+  balancer (its status), so the global stack federates what really exists;
+- ``ingress``: an HTTPS Ingress behind basic auth (never anonymous), with its
+  certificate from an existing Secret or from a cert-manager ClusterIssuer;
+- ``service-name``: ``federationHost``, a name the operator makes resolve from
+  the global cluster (a multi-cluster DNS or service mesh); nothing is created.
+  A bare name such as the guide's ``prometheus-us-east-1`` would resolve to a
+  Service of the global cluster's own namespace, so it is refused.
 
 The global stack reads each regional stack's exports (cluster, region,
 endpoint, scheme) and federates them with one typed ScrapeConfig.
@@ -30,7 +35,7 @@ from monitoring.resources import (
 )
 from monitoring.rules import recording_rule_names
 from monitoring.scrape import ScrapeConfig, StaticConfig
-from monitoring.settings import Exposure, FederationTarget, StackSettings
+from monitoring.settings import ClusterFlavour, Exposure, FederationTarget, StackSettings
 
 # The operator labels every sample of a replica with its pod name under this
 # label (prometheusSpec.replicaExternalLabelName's default).
@@ -41,11 +46,20 @@ HTTPS_PORT = 443
 INGRESS_CLASS = "nginx"
 # Label key/value by which the exposure Service selects the stack's Prometheus pods.
 PROMETHEUS_POD_SELECTOR = {"app.kubernetes.io/name": "prometheus"}
-INTERNAL_LB_ANNOTATIONS = {
-    # AWS load balancer controller / in-tree provider: keep the balancer private.
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+# What marks a LoadBalancer Service internal (an address in the cluster's
+# private network, never a public one), per provider. A self-managed cluster's
+# load balancer implementation (MetalLB, kube-vip, ...) hands out addresses
+# from the pools its operator configured; no annotation is standard there.
+INTERNAL_LB_ANNOTATIONS: dict[ClusterFlavour, dict[str, str]] = {
+    # AWS load balancer controller, and the provider's own service controller.
+    ClusterFlavour.EKS: {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+                         "service.beta.kubernetes.io/aws-load-balancer-internal": "true"},
+    ClusterFlavour.GKE: {"networking.gke.io/load-balancer-type": "Internal"},
+    ClusterFlavour.AKS: {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"},
+    ClusterFlavour.SELF_MANAGED: {},
 }
+# cert-manager's ingress-shim issues the Ingress's TLS Secret from this issuer.
+CERT_MANAGER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,11 @@ class FederationEndpoint:
 
 def exposure_service_name(settings: StackSettings) -> str:
     return f"{settings.release_name}-federation"
+
+
+def federation_tls_secret_name(settings: StackSettings) -> str:
+    """The Ingress's TLS Secret: the operator's own, or the one cert-manager issues."""
+    return settings.federation.tls_secret or f"{settings.release_name}-federation-tls"
 
 
 def htpasswd_secret_name(settings: StackSettings) -> str:
@@ -83,7 +102,10 @@ def htpasswd_line(username: str, password: str) -> str:
     return f"{username}:{{SHA}}{digest}"
 
 
-def regional_endpoint(settings: StackSettings) -> FederationEndpoint:
+def regional_endpoint(settings: StackSettings) -> FederationEndpoint | None:
+    """What this stack exports for a federating stack; None where its role is not federated."""
+    if not settings.profile.federated:
+        return None
     fed = settings.federation
     if fed.exposure is Exposure.INGRESS:
         return FederationEndpoint(f"{fed.host}:{HTTPS_PORT}", "https", htpasswd_secret_name(settings))
@@ -94,27 +116,31 @@ def regional_endpoint(settings: StackSettings) -> FederationEndpoint:
 
 def exposure_objects(settings: StackSettings) -> tuple[Service | Ingress, ...]:
     """The Service or Ingress that exposes a regional Prometheus, if any."""
+    if not settings.profile.federated:
+        return ()
     fed = settings.federation
     name, namespace = exposure_service_name(settings), settings.namespace
     backend_service = c.prometheus_service_name(settings.release_name)
     if fed.exposure is Exposure.INTERNAL_LB:
         return (Service(
-            metadata=Metadata(name, namespace, annotations=INTERNAL_LB_ANNOTATIONS),
+            metadata=Metadata(name, namespace, annotations=INTERNAL_LB_ANNOTATIONS[settings.cluster_flavour]),
             type="LoadBalancer",
             load_balancer_source_ranges=fed.source_ranges,
             selector={**PROMETHEUS_POD_SELECTOR, "operator.prometheus.io/name": backend_service},
             ports=(ServicePort("http-web", fed.port, c.PROMETHEUS_PORT),),
         ),)
     if fed.exposure is Exposure.INGRESS:
+        issuer = {CERT_MANAGER_ISSUER_ANNOTATION: fed.cert_issuer} if fed.cert_issuer else {}
         return (Ingress(
             metadata=Metadata(name, namespace, annotations={
                 "nginx.ingress.kubernetes.io/auth-type": "basic",
                 "nginx.ingress.kubernetes.io/auth-secret": htpasswd_secret_name(settings),
                 "nginx.ingress.kubernetes.io/auth-realm": "federation",
+                **issuer,
             }),
             ingress_class=INGRESS_CLASS,
             host=fed.host,
-            tls_secret=f"{settings.release_name}-federation-tls",
+            tls_secret=federation_tls_secret_name(settings),
             paths=(IngressPath("/federate", "Exact", backend_service, c.PROMETHEUS_PORT),),
         ),)
     return ()

@@ -116,6 +116,8 @@ def _federation_summary(plan: StackPlan) -> str:
         sources = [f"{sc.labels['source_cluster']} ({sc.targets[0]})" for job in jobs for sc in job.static_configs]
         return "federates " + (", ".join(sources) or "nothing")
     exported = regional_endpoint(s)
+    if exported is None:
+        return f"not exposed ({s.role} stack)"
     where = exported.endpoint or "internal load balancer (address known after deploy)"
     return f"exposed as {s.federation.exposure} at {exported.scheme}://{where}"
 

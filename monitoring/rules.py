@@ -10,6 +10,8 @@ Prometheus loads every one of them:
 - ``mcp_mesh.health``: alerts on the mesh's targets (down, unobserved, silent);
 - ``prometheus.health``: alerts on Prometheus itself (memory, remote write,
   rule evaluation);
+- ``monitoring.volumes``: alerts on the stack's own volume claims that no
+  longer match its storage settings (see :mod:`monitoring.volumes`);
 - ``mcp_mesh.custom``: the stack's ``customRules``, when it has any.
 
 A global stack monitors no mesh of its own (it federates the regional
@@ -44,6 +46,7 @@ from typing import Any, Iterable
 from monitoring import conventions as c
 from monitoring.resources import AlertingRule, alert, Metadata, PrometheusRule, RecordingRule, Rule, RuleGroup
 from monitoring.settings import StackSettings, duration_seconds, quantity_value
+from monitoring.volumes import volumes_group
 
 # The guide's rate window for every per-agent rate.
 RATE_WINDOW = c.RATE_WINDOW
@@ -452,6 +455,7 @@ def rule_groups(settings: StackSettings) -> tuple[RuleGroup, ...]:
     if settings.profile.mesh_groups:
         groups += mesh_groups(settings)
     groups.append(prometheus_health_group(settings))
+    groups.append(volumes_group(settings))
     custom = custom_group(settings)
     if custom is not None:
         groups.append(custom)

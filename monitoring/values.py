@@ -247,22 +247,75 @@ def cluster_components(settings: StackSettings) -> dict[str, Any]:
     return out
 
 
+# Run before Grafana starts, in its pod: Grafana applies GF_SECURITY_ADMIN_PASSWORD
+# only when it creates its database, so a password changed afterwards (a new
+# grafanaAdminPassword) would reach the Secret but never the login, and the
+# dashboard sidecar, which logs in with the Secret's password, would be refused.
+# Resetting the admin password from the Secret at every start of a pod with an
+# existing database keeps the two equal. A failed reset never blocks Grafana.
+_RESET_ADMIN_PASSWORD = """\
+if [ -f /var/lib/grafana/grafana.db ]; then
+  printf '%s\\n' "$GF_SECURITY_ADMIN_PASSWORD" | grafana cli --homepath /usr/share/grafana \\
+    --config /etc/grafana/grafana.ini admin reset-admin-password --password-from-stdin \\
+    || echo "could not reset the admin password from the Secret; Grafana keeps the one it has" >&2
+fi
+"""
+
+
+def grafana_admin_password_reset(settings: StackSettings) -> dict[str, Any]:
+    """The init container that makes Grafana's admin password the Secret's at every pod start."""
+    return {
+        "name": "reset-admin-password",
+        "image": c.GRAFANA_IMAGE,
+        "command": ["/bin/sh", "-c", _RESET_ADMIN_PASSWORD],
+        "env": [{"name": "GF_SECURITY_ADMIN_PASSWORD", "valueFrom": {"secretKeyRef": {
+            "name": c.grafana_admin_secret_name(settings.release_name), "key": c.GRAFANA_ADMIN_PASSWORD_KEY}}}],
+        # The volumes of the chart's Grafana pod: its configuration and its data.
+        "volumeMounts": [{"name": "config", "mountPath": "/etc/grafana/grafana.ini", "subPath": "grafana.ini"},
+                         {"name": "storage", "mountPath": "/var/lib/grafana"}],
+        "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                            "seccompProfile": {"type": "RuntimeDefault"}},
+    }
+
+
+def grafana_values(settings: StackSettings) -> dict[str, Any]:
+    """Grafana: the admin Secret by reference, a volume that survives upgrades and destroys, the dashboards' sidecar."""
+    grafana = settings.grafana
+    persistence: dict[str, Any] = {
+        "enabled": True,
+        "size": grafana.persistence_size,
+        "accessModes": ["ReadWriteOnce"],
+        # Kept by Helm when the release is uninstalled (and, with the Retain
+        # class of the stack, its volume too): dashboards' state, users, API keys.
+        "annotations": dict(c.HELM_KEEP_ANNOTATION),
+    }
+    if grafana.storage_class:
+        # A cluster without a default StorageClass (EKS since 1.30) would leave
+        # an unnamed claim Pending, and the release's wait would roll it back.
+        persistence["storageClassName"] = grafana.storage_class
+    return {
+        "enabled": grafana.enabled,
+        "admin": {
+            "existingSecret": c.grafana_admin_secret_name(settings.release_name),
+            "userKey": c.GRAFANA_ADMIN_USER_KEY,
+            "passwordKey": c.GRAFANA_ADMIN_PASSWORD_KEY,
+        },
+        "persistence": persistence,
+        # A ReadWriteOnce volume attaches to one node at a time: a rolling
+        # update whose new pod lands elsewhere waits on Multi-Attach forever.
+        "deploymentStrategy": {"type": "Recreate"},
+        "extraInitContainers": [grafana_admin_password_reset(settings)],
+        "sidecar": {"dashboards": dashboard_sidecar(settings)},
+    }
+
+
 def kube_prometheus_stack_values(settings: StackSettings) -> dict[str, Any]:
     """Values of the kube-prometheus-stack release."""
     values: dict[str, Any] = {
         # CRDs come from their own release, which Helm upgrades (see plan.py).
         "crds": {"enabled": False},
         "prometheus": {"prometheusSpec": prometheus_spec(settings)},
-        "grafana": {
-            "enabled": settings.grafana.enabled,
-            "admin": {
-                "existingSecret": c.grafana_admin_secret_name(settings.release_name),
-                "userKey": c.GRAFANA_ADMIN_USER_KEY,
-                "passwordKey": c.GRAFANA_ADMIN_PASSWORD_KEY,
-            },
-            "persistence": {"enabled": True, "size": settings.grafana.persistence_size},
-            "sidecar": {"dashboards": dashboard_sidecar(settings)},
-        },
+        "grafana": grafana_values(settings),
         "alertmanager": {"enabled": settings.alertmanager.enabled},
         **cluster_components(settings),
     }

@@ -105,12 +105,8 @@ def _remote_write_queues(values: Mapping[str, Any]) -> None:
 
 
 def _federation(values: Mapping[str, Any], settings: StackSettings) -> None:
-    exposure = settings.federation.exposure
-    if exposure is Exposure.INGRESS and not values["federationHost"]:
-        raise SettingsError("federationHost", "required for ingress exposure, got ''")
-    if exposure is Exposure.INTERNAL_LB and not values["federationSourceRanges"]:
-        raise SettingsError("federationSourceRanges",
-                            "required for internal-lb exposure (never open to every address), got []")
+    if roles.profile(settings.role).federated:
+        _exposure(values, settings.federation.exposure)
     stacks, targets = values["federationStacks"], values["federationTargets"]
     federates = roles.profile(settings.role).federates
     if not federates and (stacks or targets):
@@ -128,6 +124,35 @@ def _federation(values: Mapping[str, Any], settings: StackSettings) -> None:
     for name in short:
         if name in clusters:
             raise SettingsError("federationTargets", f"cluster {name!r} is also in federationStacks")
+
+
+# Names that resolve inside whichever cluster asks: from the global cluster they
+# name its own Services, never a region's.
+_CLUSTER_LOCAL_SUFFIXES = (".svc", ".cluster.local")
+
+
+def _exposure(values: Mapping[str, Any], exposure: Exposure) -> None:
+    """What each way of exposing a regional Prometheus needs to be reachable from the global cluster."""
+    host = values["federationHost"]
+    if exposure in (Exposure.SERVICE_NAME, Exposure.INGRESS) and not host:
+        raise SettingsError("federationHost", f"required for {exposure} exposure (the name the global "
+                                              "cluster resolves), got ''")
+    if exposure is Exposure.SERVICE_NAME:
+        # A bare name resolves in the asking pod's own namespace, and a
+        # cluster-local one in the asking cluster: both are the global cluster's.
+        if "." not in host or host.endswith(_CLUSTER_LOCAL_SUFFIXES):
+            raise SettingsError("federationHost", "expected a name that resolves from the global cluster "
+                                                  "(e.g. prometheus.us-east-1.example.internal; a bare or "
+                                                  f"cluster-local name resolves inside the global cluster), got {host!r}")
+    if exposure is Exposure.INGRESS:
+        secret, issuer = values["federationTlsSecret"], values["federationCertIssuer"]
+        if not secret and not issuer:
+            raise SettingsError("federationTlsSecret", "ingress exposure needs its certificate: an existing TLS "
+                                                       "Secret (federationTlsSecret) or a cert-manager "
+                                                       "ClusterIssuer (federationCertIssuer), got neither")
+        if secret and issuer:
+            raise SettingsError("federationCertIssuer", f"set federationTlsSecret ({secret!r}) or "
+                                                        f"federationCertIssuer, not both, got {issuer!r}")
 
 
 def _alertmanager(values: Mapping[str, Any]) -> None:

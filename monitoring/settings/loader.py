@@ -66,7 +66,7 @@ def required_secrets(settings: StackSettings) -> list[str]:
         keys.append(c.SECRET_PAGERDUTY_ROUTING_KEY)
     if any(t.basic_auth for t in settings.remote_write):
         keys.append(c.SECRET_REMOTE_WRITE_CREDENTIALS)
-    if settings.federation.exposure is Exposure.INGRESS:
+    if settings.profile.federated and settings.federation.exposure is Exposure.INGRESS:
         keys.append(c.SECRET_FEDERATION_BASIC_AUTH)
     return keys
 
@@ -143,7 +143,7 @@ def _build(stack: str, values: Mapping[str, Any], secrets_set: frozenset[str]) -
     cluster, region = values["cluster"] or stack, values["region"] or c.DEFAULT_REGION
     tree.update(stack=stack, cluster=cluster, region=region, secrets_set=secrets_set,
                 external_labels={c.LABEL_CLUSTER: cluster, c.LABEL_REGION: region, **values["externalLabels"]})
-    tree["federation"]["host"] = values["federationHost"] or f"prometheus-{values['region']}"
+    tree["grafana"]["storage_class"] = values["grafanaStorageClassName"] or values["storageClassName"]
     return _construct(StackSettings, tree)
 
 

@@ -134,9 +134,15 @@ class RuleSettings:
 
 
 class Exposure(StrEnum):
+    """How the global cluster reaches a regional Prometheus (see monitoring.federation)."""
+
     SERVICE_NAME = "service-name"
     INTERNAL_LB = "internal-lb"
     INGRESS = "ingress"
+
+
+# The RFC 1918 private ranges: whom an internal load balancer answers by default.
+PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 
 
 @dataclass(frozen=True)
@@ -158,6 +164,8 @@ class FederationSettings:
     stacks: tuple[str, ...]
     targets: tuple[FederationTarget, ...]
     interval: str
+    tls_secret: str = ""  # ingress: an existing TLS Secret
+    cert_issuer: str = ""  # ingress: a cert-manager ClusterIssuer
 
 
 
@@ -166,6 +174,7 @@ class GrafanaSettings:
     enabled: bool
     persistence_size: str
     admin_user: str
+    storage_class: str  # "" means the cluster's default StorageClass
 
 
 @dataclass(frozen=True)

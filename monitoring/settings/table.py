@@ -19,6 +19,7 @@ from monitoring.settings import checks as k
 from monitoring.settings.errors import SettingsError, bad
 from monitoring.settings import secrets
 from monitoring.settings.model import (
+    PRIVATE_RANGES,
     AccessMode, ClusterFlavour, Exposure, FeatureFlag, FederationTarget, QueueSettings, ReclaimPolicy, RemoteWriteTarget, Role,
 )
 
@@ -232,6 +233,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("grafanaEnabled", B, True, "deploy Grafana", k.boolean, "grafana.enabled"),
     Spec("grafanaPersistenceSize", S, "10Gi", "size of Grafana's volume",
          k.bytes_quantity("10Gi", "1Gi", "1Ti", "dashboards and users fit in far less"), "grafana.persistence_size"),
+    Spec("grafanaStorageClassName", S, "", "StorageClass of Grafana's volume; empty: storageClassName's",
+         k.optional(k.dns_subdomain()), "grafana.storage_class"),
     Spec("grafanaAdminUser", S, "admin", "Grafana admin user name",
          k.pattern(r"[A-Za-z0-9][A-Za-z0-9._@+-]*", "a user name of letters, digits and ._@+- (at most 64)", 64),
          "grafana.admin_user"),
@@ -258,15 +261,26 @@ SPECS: tuple[Spec, ...] = (
          "send pages to PagerDuty (routing key from the secret pagerdutyRoutingKey) instead of Slack",
          k.boolean, "alertmanager.pagerduty_pages"),
     # federation: how a regional Prometheus is reached, and what the global one federates
-    Spec("federationExposure", S, "service-name",
-         "how the global cluster reaches this Prometheus: service-name, internal-lb or ingress",
+    Spec("federationExposure", S, Exposure.INTERNAL_LB.value,
+         "how the global cluster reaches this regional Prometheus: internal-lb (a private load balancer whose "
+         "address the stack exports), ingress (HTTPS behind basic auth) or service-name (federationHost, a name "
+         "the operator makes resolve from the global cluster)",
          k.choice(Exposure), "federation.exposure"),
-    Spec("federationHost", S, "", "federation host name (default prometheus-<region>; required for ingress)",
+    Spec("federationHost", S, "",
+         "host name the global cluster reaches this Prometheus under (required for service-name and ingress)",
          k.optional(k.dns_subdomain()), "federation.host"),
     Spec("federationPort", I, 9090, "federation port (service-name and internal-lb)", k.port, "federation.port"),
-    Spec("federationSourceRanges", A, [],
-         "private CIDRs allowed to reach the internal load balancer (required for internal-lb)",
-         k.each(k.private_cidr), "federation.source_ranges"),
+    Spec("federationSourceRanges", A, list(PRIVATE_RANGES),
+         "private CIDRs allowed to reach the internal load balancer (default: the RFC 1918 ranges; narrow them "
+         "to the global cluster's network)",
+         k.non_empty(k.each(k.private_cidr), "at least one private CIDR (never open to every address)"),
+         "federation.source_ranges"),
+    Spec("federationTlsSecret", S, "",
+         "ingress exposure: existing kubernetes.io/tls Secret (in namespace) holding the federation certificate",
+         k.optional(k.dns_subdomain()), "federation.tls_secret"),
+    Spec("federationCertIssuer", S, "",
+         "ingress exposure: cert-manager ClusterIssuer that issues the federation certificate instead",
+         k.optional(k.dns_subdomain()), "federation.cert_issuer"),
     Spec("federationStacks", A, [], "global stack: regional Pulumi stacks to federate",
          k.each(_pulumi_stack), "federation.stacks"),
     Spec("federationTargets", O, [], "global stack: clusters not managed here, [{cluster, region, endpoint, scheme?}]",

@@ -78,6 +78,6 @@ def test_a_missing_key_or_secret_is_found(stack):
     admin = c.grafana_admin_secret_name(stack.plan.settings.release_name)
     without_password = {**program, admin: program[admin] - {c.GRAFANA_ADMIN_PASSWORD_KEY}}
     assert [(r.secret, r.key) for r in missing_reads(stack, without_password)] \
-        == [(admin, c.GRAFANA_ADMIN_PASSWORD_KEY)] * 3  # the container and two sidecars read it
+        == [(admin, c.GRAFANA_ADMIN_PASSWORD_KEY)] * 4  # Grafana, its password reset and two sidecars
     without_admin = {k: v for k, v in program.items() if k != admin}
     assert {r.secret for r in missing_reads(stack, without_admin)} == {admin}

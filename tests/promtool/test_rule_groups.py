@@ -38,6 +38,8 @@ CASES = [
     (c.GROUP_MESH_SLO, REGIONAL_STACK, {}, "mcp_mesh_slo.test.yaml", (c.GROUP_MESH_RULES,)),
     (c.GROUP_MESH_HEALTH, REGIONAL_STACK, {}, "mcp_mesh_health.test.yaml", ()),
     (c.GROUP_PROMETHEUS_HEALTH, REGIONAL_STACK, {}, "prometheus_health.test.yaml", ()),
+    # A claim left at its old size or class after a settings change; other claims ignored.
+    (c.GROUP_VOLUMES, REGIONAL_STACK, {}, "monitoring_volumes.test.yaml", ()),
     # The global stack's alerts, including a region that is down (not stale)
     # and a mesh target down in a region (not this group's business).
     (c.GROUP_FEDERATION, "prod", {}, "mcp_mesh_federation.test.yaml", ()),

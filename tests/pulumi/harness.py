@@ -9,6 +9,7 @@ dependencies, and which input values travel as secrets.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import runpy
 from dataclasses import dataclass, field
@@ -107,6 +108,9 @@ class _Mocks(pulumi.runtime.Mocks):
             outputs["result"] = GENERATED_PASSWORD
         if args.typ.startswith("kubernetes:") and "metadata" in outputs:
             outputs["metadata"] = {"name": args.name, **(outputs.get("metadata") or {})}
+        if args.typ == "kubernetes:core/v1:Service" and (outputs.get("spec") or {}).get("type") == "LoadBalancer":
+            # The provider waits for the cloud's address and returns it in the status.
+            outputs["status"] = {"loadBalancer": {"ingress": [{"hostname": load_balancer_hostname(args.name)}]}}
         return [f"{args.name}-id", outputs]
 
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -139,16 +143,26 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
-def regional_outputs(stack: str) -> dict[str, Any]:
-    """What a regional stack of this repository exports, as its stack file says."""
-    from monitoring.federation import regional_endpoint
-    from monitoring.stacks import load_stack
+def load_balancer_hostname(resource_name: str) -> str:
+    """The address the mocked cloud gives a LoadBalancer Service (an internal ELB's shape)."""
+    return f"internal-{resource_name}-0123456789.us-east-1.elb.amazonaws.com"
 
-    settings = load_stack(stack)
-    exported = regional_endpoint(settings)
-    return {c.OUTPUT_CLUSTER: settings.cluster, c.OUTPUT_REGION: settings.region,
-            c.OUTPUT_FEDERATION_ENDPOINT: exported.endpoint, c.OUTPUT_FEDERATION_SCHEME: exported.scheme,
-            c.OUTPUT_FEDERATION_AUTH_SECRET_NAME: exported.auth_secret_name}
+
+# Enough for a regional stack file to run: the Slack webhook every prod stack needs.
+REGIONAL_SECRETS = {c.SECRET_SLACK_WEBHOOK: "https://hooks.slack.example/regional"}
+
+
+@functools.lru_cache(maxsize=None)
+def _regional_exports(stack: str) -> tuple[tuple[str, Any], ...]:
+    exports = (c.OUTPUT_CLUSTER, c.OUTPUT_REGION, c.OUTPUT_FEDERATION_ENDPOINT, c.OUTPUT_FEDERATION_SCHEME,
+               c.OUTPUT_FEDERATION_AUTH_SECRET_NAME)
+    outputs = run_program(stack, stack_config(stack), REGIONAL_SECRETS, stack_outputs={}).outputs
+    return tuple((name, outputs[name]) for name in exports)
+
+
+def regional_outputs(stack: str) -> dict[str, Any]:
+    """What a regional stack of this repository exports: its program run under the mocks."""
+    return dict(_regional_exports(stack))
 
 
 def run_program(stack: str, config: dict[str, Any], secrets: dict[str, Any] | None = None,
@@ -177,8 +191,11 @@ def run_program(stack: str, config: dict[str, Any], secrets: dict[str, Any] | No
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     pulumi.runtime.settings.ROOT.set(None)
-    # A previous run that failed part-way leaves its RPCs behind; forget them.
+    # A previous run that failed part-way leaves its RPCs and pending outputs
+    # (bound to its closed event loop) behind; forget them.
     pulumi.runtime.settings._get_rpc_manager().clear()
+    with pulumi.runtime.settings.SETTINGS.lock:
+        pulumi.runtime.settings.SETTINGS.outputs.clear()
     pulumi.runtime.set_mocks(None, project=c.PROJECT_NAME, stack=stack, preview=False, organization="acme",
                              monitor=_RecordingMonitor(run, _Mocks(stack_outputs, secret_outputs or {})))
     try:

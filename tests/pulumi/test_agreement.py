@@ -15,9 +15,9 @@ from monitoring import conventions as c
 from monitoring.resources import CustomResource
 from monitoring.plan import build_plan
 from monitoring.render import render_files, write_stack
-from monitoring.settings import load_settings
+from monitoring.settings import FederationTarget, load_settings
 from monitoring.stacks import StackFileSources, read_stack_config, stack_names
-from tests.pulumi.harness import ROOT, run_program, stack_config
+from tests.pulumi.harness import ROOT, regional_outputs, run_program, stack_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRETS = {c.SECRET_SLACK_WEBHOOK: "https://hooks.slack.example/agreement"}
@@ -28,9 +28,10 @@ CA_PEM = (ROOT / "tests" / "data" / "federation-ca.pem").read_text()
 # hold (an exposure Service or Ingress, a created StorageClass, the federator's
 # Secrets) is compared too: (stack, extra settings, extra secrets).
 VARIANTS = {
-    "internal-lb": ("prod-us-east-1", {"federationExposure": "internal-lb", "federationSourceRanges": ["10.0.0.0/8"]},
-                    {}),
-    "ingress": ("prod-eu-west-1", {"federationExposure": "ingress", "federationHost": "fed.eu.example.com"},
+    "service-name": ("prod-us-east-1", {"federationExposure": "service-name",
+                                        "federationHost": "prometheus.us-east-1.mesh.internal"}, {}),
+    "ingress": ("prod-eu-west-1", {"federationExposure": "ingress", "federationHost": "fed.eu.example.com",
+                                   "federationCertIssuer": "letsencrypt"},
                 {c.SECRET_FEDERATION_BASIC_AUTH: CREDENTIALS}),
     "secured-global": ("prod", {}, {c.SECRET_FEDERATION_BASIC_AUTH: CREDENTIALS, c.SECRET_FEDERATION_CA: CA_PEM}),
 }
@@ -47,15 +48,21 @@ def _cases():
         yield pytest.param(stack, extra, secrets, id=label)
 
 
-def _rendered(stack, extra, secrets, tmp_path) -> dict[str, str]:
-    """The render's files of a stack; with extra settings, of the stack file plus them."""
-    if not extra and not secrets:
-        write_stack(stack, tmp_path)
-        root = tmp_path / stack
-        return {str(p.relative_to(root)): p.read_text() for p in root.rglob("*") if p.is_file()}
+class _DeployedSources(StackFileSources):
+    """Federation sources answering what the mocked regional stacks export (their
+    load balancers' addresses, known only once deployed), as the stack references do."""
+
+    def exports(self, stack: str) -> FederationTarget:
+        outputs = regional_outputs(stack)
+        return FederationTarget(outputs[c.OUTPUT_CLUSTER], outputs[c.OUTPUT_REGION],
+                                outputs[c.OUTPUT_FEDERATION_ENDPOINT], outputs[c.OUTPUT_FEDERATION_SCHEME])
+
+
+def _rendered(stack, extra, secrets) -> dict[str, str]:
+    """The render's files of a stack file plus extra settings, its federation read from deployed stacks."""
     plain, secret_keys = read_stack_config(stack)
     settings = load_settings(stack, {**plain, **extra}, secret_keys | set(_secrets(stack)) | set(secrets))
-    return render_files(build_plan(settings, StackFileSources()))
+    return render_files(build_plan(settings, _DeployedSources()))
 
 
 @pytest.mark.parametrize("stack, extra, secrets", _cases())
@@ -68,7 +75,7 @@ def test_every_registered_object_equals_the_render(stack, extra, secrets, tmp_pa
     (tests/pulumi/test_program.py checks they travel as secrets).
     """
     run = run_program(stack, {**stack_config(stack), **extra}, {**_secrets(stack), **secrets})
-    files = _rendered(stack, extra, secrets, tmp_path)
+    files = _rendered(stack, extra, secrets)
 
     releases = run.by_type(RELEASE)
     assert releases
@@ -92,7 +99,7 @@ def test_the_cases_cover_every_type_of_object_a_plan_holds(tmp_path):
     kinds = set()
     for case in _cases():
         stack, extra, secrets = case.values
-        files = _rendered(stack, extra, secrets, tmp_path / case.id)
+        files = _rendered(stack, extra, secrets)
         kinds |= {m["kind"] for m in yaml.safe_load_all(files["manifests.yaml"]) if m}
     creatable = {cls.kind for cls in RESOURCE_TYPES if cls is not CustomResource} | set(c.CUSTOM_RESOURCE_KINDS)
     assert kinds == creatable

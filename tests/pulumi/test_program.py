@@ -72,15 +72,17 @@ def test_the_crd_release_is_installed_first_and_pinned(stack_run):
     assert secret_urns <= set(stack_release.dependencies)
 
 
-def test_prod_stacks_protect_namespace_crds_and_storage_and_dev_protects_nothing(stack_run):
+def test_prod_stacks_protect_namespace_releases_and_storage_and_dev_protects_nothing(stack_run):
     stack, _, run = stack_run
     crds = next(r for r in run.by_type(RELEASE) if r.inputs["name"] == c.CRDS_RELEASE_NAME)
+    # Its Prometheus and Grafana volumes go with the kube-prometheus-stack release.
+    stack_release = next(r for r in run.by_type(RELEASE) if r.inputs["name"] == "prometheus")
     protected = {r.type for r in run.registrations if r.protect}
     if stack == "dev":
         assert protected == set()
         assert run.by_type(STORAGE_CLASS) == []
     else:
-        assert run.one(NAMESPACE).protect and crds.protect
+        assert run.one(NAMESPACE).protect and crds.protect and stack_release.protect
         sc = run.one(STORAGE_CLASS)
         assert sc.protect
         assert (sc.inputs["reclaimPolicy"], sc.inputs["allowVolumeExpansion"]) == ("Retain", True)

@@ -115,6 +115,7 @@ def test_each_group_becomes_one_prometheus_rule_named_after_it():
         ("mcp-mesh-slo", [c.GROUP_MESH_SLO]),
         ("mcp-mesh-health", [c.GROUP_MESH_HEALTH]),
         ("prometheus-health", [c.GROUP_PROMETHEUS_HEALTH]),
+        ("monitoring-volumes", [c.GROUP_VOLUMES]),
     ]
 
 
@@ -209,10 +210,10 @@ def test_every_prometheus_rule_of_the_plan_is_selected_by_the_stacks_prometheus(
         assert wanted_labels.items() <= manifest["metadata"]["labels"].items(), cr.name
 
 
-def test_a_global_stack_deploys_only_the_prometheus_health_rules():
+def test_a_global_stack_deploys_only_the_rules_about_its_own_prometheus():
     plain, secrets = read_stack_config("prod")
     settings = load_settings("prod", plain, secrets)
-    assert group_names(settings) == [c.GROUP_PROMETHEUS_HEALTH]
+    assert group_names(settings) == [c.GROUP_PROMETHEUS_HEALTH, c.GROUP_VOLUMES]
 
 
 def test_the_render_writes_one_rule_file_per_group():
@@ -348,3 +349,32 @@ def test_a_bad_rule_setting_fails_with_its_key(overrides, message):
     with pytest.raises(SettingsError) as err:
         regional(**overrides)
     assert str(err.value).startswith(message)
+
+
+# --------------------------------------------------------------------------
+# The stack's own volumes
+# --------------------------------------------------------------------------
+
+def _volume_alerts(settings):
+    return {r.alert: r.expr for g in rules.rule_groups(settings) if g.name == c.GROUP_VOLUMES for r in g.rules}
+
+
+def test_volume_alerts_compare_each_claim_with_its_own_setting():
+    exprs = _volume_alerts(regional(storageSize="200Gi", grafanaPersistenceSize="20Gi",
+                                    grafanaStorageClassName="gp3-grafana"))
+    size, klass = exprs[c.ALERT_VOLUME_SIZE_MISMATCH], exprs[c.ALERT_VOLUME_CLASS_MISMATCH]
+    # 200Gi = 200 * 2^30, 20Gi = 20 * 2^30 bytes
+    assert "!= 214748364800" in size and "!= 21474836480" in size
+    assert 'storageclass!="fast-ssd"' in klass and 'storageclass!="gp3-grafana"' in klass
+
+
+def test_a_volume_on_the_clusters_default_class_has_no_class_to_compare():
+    dev = load_stack("dev")
+    assert dev.storage.class_name == "" and dev.grafana.storage_class == ""
+    assert set(_volume_alerts(dev)) == {c.ALERT_VOLUME_SIZE_MISMATCH}
+
+
+def test_without_grafana_only_prometheus_claims_are_watched():
+    exprs = _volume_alerts(regional(grafanaEnabled=False))
+    assert all("grafana" not in expr for expr in exprs.values())
+    assert all(c.prometheus_volume_claim_regex("prometheus") in expr for expr in exprs.values())

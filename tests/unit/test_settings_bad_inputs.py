@@ -25,6 +25,8 @@ PRIVATE = ("a private CIDR (inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 10
 ENDPOINT = "host:port with a DNS name or IP address and a port from 1 to 65535"
 PROVISIONER = "a provisioner name like ebs.csi.aws.com or kubernetes.io/aws-ebs"
 INTERNAL_LB = {"federationExposure": "internal-lb"}
+FROM_GLOBAL = ("a name that resolves from the global cluster (e.g. prometheus.us-east-1.example.internal; "
+               "a bare or cluster-local name resolves inside the global cluster)")
 
 
 def alert(**fields):
@@ -182,9 +184,26 @@ CROSS_FIELD = [
     ({"storageProvisioner": ""}, "storageProvisioner: required when storageCreateClass is true, got ''"),
     (target(queue={"minBackoff": "1s", "maxBackoff": "500ms"}),
      "remoteWrite[0].queue.minBackoff: must not exceed maxBackoff (500ms), got '1s'"),
-    ({**INTERNAL_LB}, "federationSourceRanges: required for internal-lb exposure (never open to every address), "
-                      "got []"),
-    ({"federationExposure": "ingress"}, "federationHost: required for ingress exposure, got ''"),
+    ({**INTERNAL_LB, "federationSourceRanges": []},
+     "federationSourceRanges: expected at least one private CIDR (never open to every address), got []"),
+    ({"federationExposure": "ingress"},
+     "federationHost: required for ingress exposure (the name the global cluster resolves), got ''"),
+    ({"federationExposure": "service-name"},
+     "federationHost: required for service-name exposure (the name the global cluster resolves), got ''"),
+    # The guide's name: from the global cluster it is a Service of the global cluster's own namespace.
+    ({"federationExposure": "service-name", "federationHost": "prometheus-us-east-1"},
+     f"federationHost: expected {FROM_GLOBAL}, got 'prometheus-us-east-1'"),
+    ({"federationExposure": "service-name", "federationHost": "prometheus-kube-prometheus-prometheus.monitoring.svc"},
+     f"federationHost: expected {FROM_GLOBAL}, got 'prometheus-kube-prometheus-prometheus.monitoring.svc'"),
+    ({"federationExposure": "service-name", "federationHost": "prometheus.monitoring.svc.cluster.local"},
+     f"federationHost: expected {FROM_GLOBAL}, got 'prometheus.monitoring.svc.cluster.local'"),
+    ({"federationExposure": "ingress", "federationHost": "fed.us-east-1.example.com"},
+     "federationTlsSecret: ingress exposure needs its certificate: an existing TLS Secret (federationTlsSecret) "
+     "or a cert-manager ClusterIssuer (federationCertIssuer), got neither"),
+    ({"federationExposure": "ingress", "federationHost": "fed.us-east-1.example.com",
+      "federationTlsSecret": "fed-tls", "federationCertIssuer": "letsencrypt"},
+     "federationCertIssuer: set federationTlsSecret ('fed-tls') or federationCertIssuer, not both, "
+     "got 'letsencrypt'"),
     ({"federationTargets": [fed_target()]}, "federationTargets: only a global stack federates, this one is regional"),
     ({**GLOBAL, "federationTargets": []}, "federationStacks: a global stack needs regional stacks or targets, got []"),
     ({"externalLabels": {"region": "eu"}}, "externalLabels.region: is set from the 'region' setting; remove it here"),
