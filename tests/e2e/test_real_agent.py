@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -80,8 +81,9 @@ async def _call(url: str, calls: dict[str, list[dict]]) -> dict[str, list[CallTo
                     for kind, argument_list in calls.items()}
 
 
-def _start_agent(workdir: Path, http_port: int, metrics_port: int) -> tuple[subprocess.Popen, Path]:
-    log_path = workdir / "agent.log"
+def _start_agent(workdir: Path, http_port: int, metrics_port: int,
+                 script: Path = EXAMPLE_AGENT) -> tuple[subprocess.Popen, Path]:
+    log_path = workdir / f"{script.stem}.log"
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -97,9 +99,19 @@ def _start_agent(workdir: Path, http_port: int, metrics_port: int) -> tuple[subp
         names.METRICS_PORT_ENV: str(metrics_port),
     }
     with log_path.open("wb") as log:
-        process = subprocess.Popen([sys.executable, str(EXAMPLE_AGENT)], cwd=workdir, env=env,
+        process = subprocess.Popen([sys.executable, str(script)], cwd=workdir, env=env,
                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     return process, log_path
+
+
+def _wait_healthy(agent: subprocess.Popen, log: Path, http_port: int) -> dict:
+    """The agent's /health answer, once it serves."""
+    def ready():
+        if agent.poll() is not None:
+            raise AssertionError(f"the agent exited with {agent.returncode}:\n{log.read_text()[-3000:]}")
+        status, body = http_get(f"http://{LOOPBACK}:{http_port}/health", timeout=1)
+        return status == 200 and json.loads(body)
+    return wait_until(ready, START_TIMEOUT, what="the agent's /health")
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -134,12 +146,7 @@ def run(module_servers: ServerPool, tmp_path_factory) -> Run:
         f"{POD_IP}:{names.METRICS_PORT}": f"{LOOPBACK}:{metrics_port}",
     })
     try:
-        def ready():
-            if agent.poll() is not None:
-                raise AssertionError(f"the agent exited with {agent.returncode}:\n{agent_log.read_text()[-3000:]}")
-            status, body = http_get(f"http://{LOOPBACK}:{http_port}/health", timeout=1)
-            return status == 200 and json.loads(body)
-        health = wait_until(ready, START_TIMEOUT, what="the example agent's /health")
+        health = _wait_healthy(agent, agent_log, http_port)
 
         files = write_discovery(work / "discovery", [pod], services)
         monitors = [cr for cr in plan.custom_resources if cr.kind in ("ServiceMonitor", "PodMonitor")]
@@ -226,3 +233,19 @@ def test_the_agents_own_http_port_is_scraped_and_serves_no_metrics(run):
     assert up["value"][1] == "0"
     assert up["metric"]["agent"] == RELEASE  # up carries no agent of its own: the release, the fallback
     assert f"{run.http_target}{c.METRICS_PATH}" in run.network.requests
+
+
+def test_a_metrics_server_started_after_mesh_agent_does_not_serve_while_the_agent_does(tmp_path):
+    # What the example's comment says: @mesh.agent blocks while the agent serves.
+    lines = EXAMPLE_AGENT.read_text().splitlines(keepends=True)
+    [start] = [i for i, line in enumerate(lines) if line.startswith("start_metrics_server(")]
+    moved = tmp_path / "started_after_the_agent.py"
+    moved.write_text("".join(lines[:start] + lines[start + 1:] + ["\n", lines[start]]))
+    http_port, metrics_port = free_port(), free_port()
+    agent, log = _start_agent(tmp_path, http_port, metrics_port, script=moved)
+    try:
+        _wait_healthy(agent, log, http_port)
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((LOOPBACK, metrics_port), timeout=1).close()
+    finally:
+        _stop(agent)
