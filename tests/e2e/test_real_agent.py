@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from typing import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,6 @@ from mcp.types import CallToolResult
 
 from mcp_mesh_metrics import names
 from monitoring import conventions as c
-from monitoring import scrape
 from monitoring.plan import build_plan
 from monitoring.settings import duration_seconds, load_settings
 from tests.charts.helm import chart_archive, render_chart
@@ -125,7 +125,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def run(module_servers: ServerPool, tmp_path_factory) -> Run:
+def run(module_servers: ServerPool, tmp_path_factory) -> Iterator[Run]:
     work = tmp_path_factory.mktemp("real-agent")
     settings = load_settings("e2e", {"role": "dev"})
     plan = build_plan(settings)

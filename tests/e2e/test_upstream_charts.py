@@ -15,6 +15,7 @@ labelled with its agent's mesh name, which is not its release's name.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import pytest
 import yaml
@@ -103,7 +104,7 @@ def the_registry_service(objects: list[dict]) -> dict:
 
 
 @pytest.fixture(scope="module")
-def cluster(module_servers: ServerPool, tmp_path_factory) -> Cluster:
+def cluster(module_servers: ServerPool, tmp_path_factory) -> Iterator[Cluster]:
     work = tmp_path_factory.mktemp("upstream-charts")
     settings = load_settings("e2e", {"role": "dev", "kubernetesSdJobs": True})
     plan = build_plan(settings)
