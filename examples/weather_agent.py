@@ -16,8 +16,8 @@ CAPABILITY = "weather_forecast"
 app = FastMCP("Weather")
 
 MeshMetrics.for_registry().set_agent_info(AGENT, version="1.0.0", capabilities=[CAPABILITY])
-# Before @mesh.agent, which starts the agent's server and, with auto_run (the
-# default), blocks until the process is stopped: code below it never runs.
+# Before @mesh.agent: with auto_run (the default) it starts the agent's server
+# and blocks while the agent serves, so code below it runs only at shutdown.
 start_metrics_server()  # /metrics on port 9464, the port the agent pod's annotations name
 
 

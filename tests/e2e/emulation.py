@@ -8,6 +8,10 @@ server here. To run the monitors' relabelings in a real Prometheus anyway:
   target groups kubernetes_sd would discover (the same ``__meta_kubernetes_*``
   labels), written as ``file_sd_configs`` files; each port's ``__address__``
   points at a local server instead of a pod IP;
+- :func:`chart_pods` / :func:`chart_services` make that cluster from what
+  Helm rendered (pod templates, Services), and :class:`PodNetwork`, an HTTP
+  proxy Prometheus scrapes through, lets targets keep their pod addresses
+  (``<pod ip>:<port>``, also after relabelings move them to another port);
 - :func:`scrape_configs` translates the typed CRs into Prometheus scrape jobs
   the way prometheus-operator v0.93 does (``pkg/prometheus/promcfg.go``): its
   own relabelings first, then the CR's. Reproduced are the ones that decide
@@ -26,7 +30,12 @@ The CR side is the real thing: relabelings come from the CRs' own
 from __future__ import annotations
 
 import json
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -52,7 +61,10 @@ PROBE_PATH = "/probe"  # the blackbox exporter's probe path (the Probe CR's prob
 class FakePort:
     name: str
     number: int
-    address: str  # where the test's server for this port really listens (host:port)
+    # The target's address: where the test's server for this port listens
+    # (host:port), or the pod's own ``ip:number`` when a :class:`PodNetwork`
+    # carries the scrapes.
+    address: str
 
 
 @dataclass(frozen=True)
@@ -64,17 +76,22 @@ class FakePod:
     annotations: Mapping[str, str] = field(default_factory=dict)
     container: str = "agent"
     phase: str = "Running"
+    ip: str = "10.0.0.1"
 
 
 @dataclass(frozen=True)
 class FakeService:
-    """A Service with one port, backed by the pods whose container port has that name."""
+    """A Service with one port, backed by the pods whose container port ``target_port`` names.
+
+    ``target_port`` defaults to the Service port's own name.
+    """
 
     name: str
     namespace: str
     labels: Mapping[str, str]
     port_name: str
     pods: tuple[FakePod, ...]
+    target_port: str | None = None
 
 
 def _pod_meta(pod: FakePod) -> dict[str, str]:
@@ -83,7 +100,7 @@ def _pod_meta(pod: FakePod) -> dict[str, str]:
         "__meta_kubernetes_pod_name": pod.name,
         "__meta_kubernetes_pod_phase": pod.phase,
         "__meta_kubernetes_pod_ready": "true",
-        "__meta_kubernetes_pod_ip": "10.0.0.1",
+        "__meta_kubernetes_pod_ip": pod.ip,
         "__meta_kubernetes_pod_container_name": pod.container,
     }
     for key, value in pod.labels.items():
@@ -121,7 +138,7 @@ def endpoints_role_targets(services: Sequence[FakeService]) -> list[dict[str, An
             service_meta[f"__meta_kubernetes_service_labelpresent_{meta_label(key)}"] = "true"
         for pod in service.pods:
             for port in pod.ports:
-                if port.name != service.port_name:
+                if port.name != (service.target_port or service.port_name):
                     continue
                 groups.append({"targets": [port.address], "labels": {
                     **_pod_meta(pod), **_port_meta(port), **service_meta,
@@ -145,6 +162,142 @@ def write_discovery(directory: Path, pods: Sequence[FakePod],
     for path, groups in files.values():
         path.write_text(json.dumps(groups, indent=1))
     return {role: path for role, (path, _) in files.items()}
+
+
+# --------------------------------------------------------------------------
+# A cluster from objects Helm rendered
+# --------------------------------------------------------------------------
+
+# Kinds whose pod template becomes pods (one pod each here).
+_WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
+
+
+def _pod_name(workload: dict[str, Any]) -> str:
+    name = workload["metadata"]["name"]
+    # The names the controllers give: <statefulset>-0, <deployment>-<template hash>-<suffix>.
+    return f"{name}-0" if workload["kind"] == "StatefulSet" else f"{name}-6d5f8b7c9-x2k4q"
+
+
+def chart_pods(objects: Sequence[Mapping[str, Any]], namespace: str,
+               ips: Sequence[str]) -> list[FakePod]:
+    """The pods of the rendered workloads in ``objects``, one per workload.
+
+    Labels, annotations, container name and container ports are the pod
+    template's; the namespace is the template's own or, as at install, the
+    release's; the pods get the addresses ``ips`` in turn, and each port's
+    target is ``<pod ip>:<container port>``, what kubernetes_sd discovers (a
+    :class:`PodNetwork` answers for it). A pod with more than one container
+    declaring ports is refused rather than emulated half.
+    """
+    workloads = [o for o in objects if o["kind"] in _WORKLOADS]
+    if len(ips) < len(workloads):
+        raise ValueError(f"{len(workloads)} workloads, {len(ips)} pod addresses")
+    pods = []
+    for workload, ip in zip(workloads, ips):
+        template = workload["spec"]["template"]
+        with_ports = [c for c in template["spec"]["containers"] if c.get("ports")]
+        if len(with_ports) > 1:
+            raise NotImplementedError(f"{workload['metadata']['name']}: more than one container declares ports")
+        container = (with_ports or template["spec"]["containers"])[0]
+        ports = tuple(FakePort(p["name"], p["containerPort"], f"{ip}:{p['containerPort']}")
+                      for p in container.get("ports", ()))
+        meta = template["metadata"]
+        pods.append(FakePod(_pod_name(workload), workload["metadata"].get("namespace") or namespace,
+                            dict(meta.get("labels") or {}), ports, dict(meta.get("annotations") or {}),
+                            container=container["name"], ip=ip))
+    return pods
+
+
+def _selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def chart_services(objects: Sequence[Mapping[str, Any]], namespace: str,
+                   pods: Sequence[FakePod]) -> list[FakeService]:
+    """The rendered Services, one :class:`FakeService` per Service port, backed by the pods they select.
+
+    A ``targetPort`` must name a container port (the upstream charts' do);
+    a numeric one is refused rather than emulated.
+    """
+    services = []
+    for obj in objects:
+        if obj["kind"] != "Service":
+            continue
+        ns = obj["metadata"].get("namespace") or namespace
+        selected = tuple(p for p in pods if p.namespace == ns and _selects(obj["spec"].get("selector", {}), p.labels))
+        for port in obj["spec"]["ports"]:
+            target = port.get("targetPort", port["name"])
+            if not isinstance(target, str):
+                raise NotImplementedError(f"Service {obj['metadata']['name']}: numeric targetPort {target}")
+            services.append(FakeService(obj["metadata"]["name"], ns, dict(obj["metadata"].get("labels") or {}),
+                                        port["name"], selected, target_port=target))
+    return services
+
+
+class PodNetwork:
+    """The pod network, for Prometheus: an HTTP proxy (``proxy_url`` of a job) on loopback.
+
+    Targets keep the addresses kubernetes_sd gives them (``<pod ip>:<port>``,
+    or a port the relabelings chose); ``routes`` maps such an address to where
+    the test's server really listens. An address with no route answers 502,
+    as a scrape of a port nothing listens on fails.
+    """
+
+    def __init__(self, routes: Mapping[str, str]):
+        self.routes = dict(routes)
+        self.requests: list[str] = []
+        network = self
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):  # noqa: N802 - the http.server interface
+                url = urllib.parse.urlsplit(self.path)
+                network.requests.append(f"{url.netloc}{url.path}")
+                local = network.routes.get(url.netloc)
+                status, body, content_type = 502, b"no route to " + url.netloc.encode(), "text/plain"
+                if local is not None:
+                    path = url.path + (f"?{url.query}" if url.query else "")
+                    request = urllib.request.Request(f"http://{local}{path}", headers={
+                        k: v for k, v in self.headers.items() if k.lower() in ("accept", "user-agent")})
+                    try:
+                        with direct.open(request, timeout=5) as answer:
+                            status, body = answer.status, answer.read()
+                            content_type = answer.headers.get("Content-Type", content_type)
+                    except urllib.error.HTTPError as err:
+                        status, body = err.code, err.read()
+                        content_type = err.headers.get("Content-Type", content_type)
+                    except OSError:
+                        pass
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="pod-network", daemon=True)
+        self._thread.start()
+
+    @property
+    def proxy_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def carry(self, jobs: Sequence[dict[str, Any]]) -> None:
+        """Send the scrapes of every discovered (file_sd) job through this network."""
+        for job in jobs:
+            if "file_sd_configs" in job:
+                job["proxy_url"] = self.proxy_url
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
 
 
 # --------------------------------------------------------------------------
