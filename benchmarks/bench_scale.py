@@ -521,15 +521,19 @@ def run_size(agents: int, args: argparse.Namespace, work: Path) -> Result:
             info: dict[str, Any] = {"panel": title, "recorded": recorded, "raw": raw}
             for _ in range(args.repeat):
                 for kind, expr in (("recorded", recorded), ("raw", raw)):
-                    elapsed, count, peak = timed_range_query(server, expr, now, RESOLUTION)
+                    try:
+                        elapsed, count, peak = timed_range_query(server, expr, now, RESOLUTION)
+                    except RuntimeError as err:  # e.g. the query sample limit: reported, not fatal
+                        info[f"{kind}_error"] = str(err)[-300:]
+                        continue
                     timings[kind].append(elapsed)
                     info[f"{kind}_series"], info[f"{kind}_peak_samples"] = count, peak
-            info["raw_ms"] = statistics.median(timings["raw"]) * 1000
-            info["recorded_ms"] = statistics.median(timings["recorded"]) * 1000
+            info["raw_ms"] = statistics.median(timings["raw"] or [math.nan]) * 1000
+            info["recorded_ms"] = statistics.median(timings["recorded"] or [math.nan]) * 1000
             result.panels.append(info)
         result.panels_raw_ms = sum(p["raw_ms"] for p in result.panels)
         result.panels_recorded_ms = sum(p["recorded_ms"] for p in result.panels)
-        result.raw_peak_samples = max(p["raw_peak_samples"] for p in result.panels)
+        result.raw_peak_samples = max(p.get("raw_peak_samples", 0) for p in result.panels)
         lap("dashboard queries")
 
         # /federate with the global stack's match[].
