@@ -356,6 +356,7 @@ class Result:
     panels_recorded_ms: float = 0.0
     raw_peak_samples: int = 0
     rule_groups: dict[str, float] = field(default_factory=dict)  # median last duration, s
+    rule_times: dict[str, dict[str, float]] = field(default_factory=dict)  # group -> rule -> median s
     rule_evaluations: int = 0
     interval_s: float = 0.0
     rule_share: float = 0.0
@@ -493,8 +494,18 @@ def run_size(agents: int, args: argparse.Namespace, work: Path) -> Result:
         sampler.sample()
         cpu0, t0 = sampler.cpu, time.monotonic()
         deadline = time.monotonic() + (args.evaluations + 3) * interval + 300
+        rule_times: dict[tuple[str, str], dict[str, float]] = {}  # (group, rule) -> last evaluation -> seconds
         while sampler.evaluations() < args.evaluations + 1 and time.monotonic() < deadline:
-            time.sleep(0.5)
+            for group in server.rules():
+                for rule in group["rules"]:
+                    name = rule.get("record") or rule.get("name")
+                    if rule.get("lastEvaluation", "").startswith("0001"):
+                        continue
+                    rule_times.setdefault((group["name"], name), {})[rule["lastEvaluation"]] = rule["evaluationTime"]
+            time.sleep(min(1.0, interval / 4))
+        for (group, name), evals in rule_times.items():
+            ordered = [evals[t] for t in sorted(evals)]
+            result.rule_times.setdefault(group, {})[name] = statistics.median(ordered[1:] or ordered)
         sampler.sample()
         result.rule_cpu_cores = (sampler.cpu - cpu0) / (time.monotonic() - t0)
         with sampler.lock:
