@@ -96,15 +96,26 @@ class Series:
     step: float
 
 
-def agent_series(index: int, pods: int, methods: int, namespace: str) -> Iterator[Series]:
-    """Every series of one agent: library series of each pod and the pod target's own."""
+def pod_target(index: int, pod: int, namespace: str) -> dict[str, str]:
+    """The labels Prometheus gives the scrape target of one agent pod."""
+    return dict(job=c.JOB_AGENT_METRICS, instance=f"10.{index // 250}.{index % 250}.{pod + 1}:{names.METRICS_PORT}",
+                namespace=namespace, pod=f"agent-{index:04d}-{pod}")
+
+
+def agent_series(index: int, pods: int, methods: int, namespace: str, scraped: bool = True,
+                 only_pod: int | None = None) -> Iterator[Series]:
+    """Every series of one agent: library series of each pod and, ``scraped``, the
+    target labels on them and the pod target's own series (what Prometheus stores);
+    else what the pod exposes itself."""
     agent = f"agent-{index:04d}"
     rng = random.Random(index)
     scale = 0.02 * (1 + index % 10)  # mean latency, seconds: p95 differs between agents
     for pod in range(pods):
-        target = dict(job=c.JOB_AGENT_METRICS, instance=f"10.{index // 250}.{index % 250}.{pod + 1}:"
-                                                         f"{names.METRICS_PORT}",
-                      namespace=namespace, pod=f"{agent}-{pod}")
+        target = pod_target(index, pod, namespace) if scraped else {}
+        if only_pod is not None and pod != only_pod:
+            for _ in range(methods):
+                rng.randint(1, 20), rng.choice((0, 0, 1))  # the same draws as the pod's own
+            continue
         for method in range(methods):
             tool = f"tool_{method:02d}"
             ok, errors = rng.randint(1, 20), rng.choice((0, 0, 1))
@@ -123,6 +134,8 @@ def agent_series(index: int, pods: int, methods: int, namespace: str) -> Iterato
         yield Series(names.CONNECTIONS_ACTIVE + _labels(agent=agent, type=names.CONNECTION_TYPE_CLIENT, **target)
                      + " ", "gauge", (index + pod) % 5)
         yield Series(names.AGENT_INFO_SERIES + _labels(agent=agent, version="1.0.0", **target) + " ", "gauge", 1)
+        if not scraped:
+            continue
         per_pod = series_per_pod(methods)
         for name, value in ((c.UP, 1), ("scrape_duration_seconds", 0.01), ("scrape_samples_scraped", per_pod),
                             (c.SCRAPE_SAMPLES_POST_RELABELING, per_pod), ("scrape_series_added", 0)):
@@ -133,6 +146,66 @@ def registry_series() -> Iterator[Series]:
     probe = dict(job=c.JOB_REGISTRY_PROBE, instance=REGISTRY_PROBE_INSTANCE)
     yield Series(c.PROBE_SUCCESS + _labels(**probe) + " ", "gauge", 1)
     yield Series(c.UP + _labels(**probe) + " ", "gauge", 1)
+
+
+class LiveMesh:
+    """The mesh served live: ``/m/<agent index>/<pod>`` answers that pod's /metrics,
+    counters advancing one step every RESOLUTION seconds (an in-process HTTP server)."""
+
+    def __init__(self, agents: int, pods: int, methods: int, namespace: str):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.series = {(i, p): list(agent_series(i, pods, methods, namespace, scraped=False, only_pod=p))
+                       for i in range(agents) for p in range(pods)}
+        mesh = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the http.server interface
+                try:
+                    _, _, i, p = self.path.split("?")[0].split("/")
+                    body = mesh.page(int(i), int(p)).encode()
+                except (ValueError, KeyError):
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def page(self, index: int, pod: int) -> str:
+        k = int(time.time() // RESOLUTION)
+        out = []
+        for s in self.series[(index, pod)]:
+            value = (str(int(s.step * k)) if s.kind == "counter" else f"{s.step * k:.4f}" if s.kind == "float"
+                     else _number(s.step))
+            out.append(f"{s.head}{value}\n")
+        return "".join(out)
+
+    def scrape_config(self, agents: int, pods: int, namespace: str, interval: str) -> dict[str, Any]:
+        """One static target per pod, with the labels the mesh's PodMonitor would give it."""
+        static = []
+        for i in range(agents):
+            for p in range(pods):
+                labels = pod_target(i, p, namespace)
+                del labels["job"]
+                static.append({"targets": [self.address], "labels": {
+                    **labels, "agent": f"agent-{i:04d}", "__metrics_path__": f"/m/{i}/{p}"}})
+        return {"job_name": c.JOB_AGENT_METRICS, "scrape_interval": interval, "static_configs": static}
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def _number(value: float) -> str:
@@ -347,6 +420,7 @@ class Result:
     pods: int
     methods: int
     hours: float
+    mode: str = "blocks"  # or "live": scraped for --live minutes, no backfilled history
     raw_series: int = 0
     recorded_series: int = 0
     rate_table_series: int = 0
@@ -416,6 +490,9 @@ def run_size(agents: int, args: argparse.Namespace, work: Path) -> Result:
 
     data = work / "data"
     data.mkdir(parents=True)
+    if args.live:
+        result.mode, result.hours = "live", args.live / 60
+        return run_live(agents, args, work, settings, result, lap)
     lead = args.lead if args.lead is not None else 20 * 60 + 3 * agents
     end = int(time.time()) + int(lead)
     end -= end % RESOLUTION
@@ -471,17 +548,7 @@ def run_size(agents: int, args: argparse.Namespace, work: Path) -> Result:
         result.blocks_bytes = _du(data)
 
         # 4. The measured server: the rendered rules, the stack's external labels.
-        rules_for_server = rule_files
-        if args.eval_interval:
-            rules_for_server = []
-            for f in rule_files:
-                spec = yaml.safe_load(f.read_text())
-                for group in spec["groups"]:
-                    group["interval"] = args.eval_interval
-                copy = work / "fast-rules" / f.name
-                copy.parent.mkdir(exist_ok=True)
-                copy.write_text(yaml.safe_dump(spec, sort_keys=False))
-                rules_for_server.append(copy)
+        rules_for_server = _with_interval(rule_files, args.eval_interval, work)
         config = {"global": {"evaluation_interval": settings.prometheus.evaluation_interval,
                              "external_labels": dict(settings.external_labels)}}
         server = pool.prometheus(config, rule_files=rules_for_server, name="measured", storage_path=data,
@@ -489,90 +556,144 @@ def run_size(agents: int, args: argparse.Namespace, work: Path) -> Result:
         sampler = Sampler(server)
         sampler.start()
         lap("start")
-        interval = duration_seconds(args.eval_interval or settings.prometheus.evaluation_interval)
-        result.interval_s = interval
-        sampler.sample()
-        cpu0, t0 = sampler.cpu, time.monotonic()
-        deadline = time.monotonic() + (args.evaluations + 3) * interval + 300
-        rule_times: dict[tuple[str, str], dict[str, float]] = {}  # (group, rule) -> last evaluation -> seconds
-        while sampler.evaluations() < args.evaluations + 1 and time.monotonic() < deadline:
-            for group in server.rules():
-                for rule in group["rules"]:
-                    name = rule.get("record") or rule.get("name")
-                    if rule.get("lastEvaluation", "").startswith("0001"):
-                        continue
-                    rule_times.setdefault((group["name"], name), {})[rule["lastEvaluation"]] = rule["evaluationTime"]
-            time.sleep(min(1.0, interval / 4))
-        for (group, name), evals in rule_times.items():
-            ordered = [evals[t] for t in sorted(evals)]
-            result.rule_times.setdefault(group, {})[name] = statistics.median(ordered[1:] or ordered)
-        sampler.sample()
-        result.rule_cpu_cores = (sampler.cpu - cpu0) / (time.monotonic() - t0)
-        with sampler.lock:
-            for group, evals in sampler.durations.items():
-                ordered = [evals[t] for t in sorted(evals)][1:] or list(evals.values())  # first one is cold
-                result.rule_groups[group] = statistics.median(ordered)
-            result.rule_evaluations = min((len(v) - 1 for v in sampler.durations.values()), default=0)
-        result.rule_share = sum(result.rule_groups.values()) / interval
-        lap("rule evaluations")
-
-        # Series.
-        now = time.time()
-        if now > end - 10 * 60:
-            print(f"  warning: the data ends {end - now:.0f} s from now; raise --lead", file=sys.stderr)
-        shipped = [n for n in federation_match(args.global_stack) if ":" in n and "{" not in n]
-        result.raw_series = _count(server, f'{{__name__=~"{names.METRIC_PREFIX}.+"}}')
-        result.recorded_series = _count(server, f'{{__name__=~"{"|".join(map(re.escape, shipped))}"}}')
-        result.rate_table_series = sum(_count(server, t) for t in c.RATE_TABLES)
-        result.all_series = _count(server, '{__name__=~".+"}')
-
-        # Dashboard panels, raw and recorded, 1 h at the scrape resolution.
-        for title, recorded, raw in panels(settings):
-            timings: dict[str, list[float]] = {"raw": [], "recorded": []}
-            info: dict[str, Any] = {"panel": title, "recorded": recorded, "raw": raw}
-            for _ in range(args.repeat):
-                for kind, expr in (("recorded", recorded), ("raw", raw)):
-                    try:
-                        elapsed, count, peak = timed_range_query(server, expr, now, RESOLUTION)
-                    except RuntimeError as err:  # e.g. the query sample limit: reported, not fatal
-                        info[f"{kind}_error"] = str(err)[-300:]
-                        continue
-                    timings[kind].append(elapsed)
-                    info[f"{kind}_series"], info[f"{kind}_peak_samples"] = count, peak
-            info["raw_ms"] = statistics.median(timings["raw"] or [math.nan]) * 1000
-            info["recorded_ms"] = statistics.median(timings["recorded"] or [math.nan]) * 1000
-            result.panels.append(info)
-        result.panels_raw_ms = sum(p["raw_ms"] for p in result.panels)
-        result.panels_recorded_ms = sum(p["recorded_ms"] for p in result.panels)
-        result.raw_peak_samples = max(p.get("raw_peak_samples", 0) for p in result.panels)
-        lap("dashboard queries")
-
-        # /federate with the global stack's match[].
-        result.federate_match = federation_match(args.global_stack)
-        query = urllib.parse.urlencode({"match[]": result.federate_match}, doseq=True)
-        status, body = http_get(f"{server.url}/federate?{query}", timeout=600)
-        if status != 200:
-            raise RuntimeError(f"/federate: HTTP {status}: {body[:500]!r}")
-        lines = [line for line in body.decode().splitlines() if line and not line.startswith("#")]
-        result.federate_series, result.federate_bytes = len(lines), len(body)
-        result.federate_gzip_bytes = len(gzip.compress(body))
-        for line in lines:
-            name = _SAMPLE.match(line).group(1)
-            result.federate_series_by_name[name] = result.federate_series_by_name.get(name, 0) + 1
-
-        # Remote write: the series the write relabeling keeps, of all the server holds.
-        keep = settings.remote_write[0].keep if settings.remote_write else c.AGGREGATED_SERIES_REGEX
-        result.remote_write_keep = keep
-        result.remote_write_kept = _count(server, f'{{__name__=~{json.dumps(keep)}}}')
-
-        sampler.sample()
-        sampler.stop()
-        result.peak_rss_bytes = sampler.peak_rss
-        result.load_average = [round(x, 2) for x in os.getloadavg()]
-        lap("federation and counts")
+        measure(server, sampler, settings, args, result, lap, end=end, dashboards=True)
     finally:
         pool.stop_all()
     return result
+
+
+def run_live(agents: int, args: argparse.Namespace, work: Path, settings, result: Result, lap) -> Result:
+    """``--live``: the measured server scrapes the mesh for ``args.live`` minutes first.
+
+    No backfilled history: the rules run over the head block of live series,
+    as in a running region, and memory holds that head block. Dashboard
+    queries over an hour and disk per day are left out (minutes of data).
+    """
+    rule_files = rendered_rule_files(args.stack, work / "render")
+    interval = args.eval_interval or settings.prometheus.scrape_interval
+    mesh = LiveMesh(agents, args.pods, args.methods, settings.mesh.namespace)
+    pool = ServerPool(work / "servers")
+    try:
+        config = {"global": {"scrape_interval": interval, "evaluation_interval": settings.prometheus.evaluation_interval,
+                             "external_labels": dict(settings.external_labels)},
+                  "scrape_configs": [mesh.scrape_config(agents, args.pods, settings.mesh.namespace, interval)]}
+        server = pool.prometheus(config, rule_files=_with_interval(rule_files, args.eval_interval, work),
+                                 name="measured", extra_args=["--log.level=error"], timeout=600)
+        sampler = Sampler(server)
+        sampler.start()
+        lap("start")
+        time.sleep(args.live * 60)
+        lap("live scrapes")
+        measure(server, sampler, settings, args, result, lap, end=math.inf, dashboards=False)
+    finally:
+        pool.stop_all()
+        mesh.stop()
+    return result
+
+
+def _with_interval(rule_files: list[Path], interval: str | None, work: Path) -> list[Path]:
+    """The rule files, or copies whose groups run every ``interval``."""
+    if not interval:
+        return rule_files
+    copies = []
+    for f in rule_files:
+        spec = yaml.safe_load(f.read_text())
+        for group in spec["groups"]:
+            group["interval"] = interval
+        copy = work / "fast-rules" / f.name
+        copy.parent.mkdir(exist_ok=True)
+        copy.write_text(yaml.safe_dump(spec, sort_keys=False))
+        copies.append(copy)
+    return copies
+
+
+def measure(server: PrometheusServer, sampler: Sampler, settings, args: argparse.Namespace, result: Result, lap,
+            end: float, dashboards: bool) -> None:
+    """Rule evaluations, series, dashboard queries, /federate, remote write and memory of ``server``."""
+    interval = duration_seconds(args.eval_interval or settings.prometheus.evaluation_interval)
+    result.interval_s = interval
+    with sampler.lock:
+        sampler.durations.clear()  # from here on (a live server's first windows were not full)
+    sampler.sample()
+    cpu0, t0 = sampler.cpu, time.monotonic()
+    deadline = time.monotonic() + (args.evaluations + 3) * interval + 300
+    rule_times: dict[tuple[str, str], dict[str, float]] = {}  # (group, rule) -> last evaluation -> seconds
+    while sampler.evaluations() < args.evaluations + 1 and time.monotonic() < deadline:
+        for group in server.rules():
+            for rule in group["rules"]:
+                name = rule.get("record") or rule.get("name")
+                if rule.get("lastEvaluation", "").startswith("0001"):
+                    continue
+                rule_times.setdefault((group["name"], name), {})[rule["lastEvaluation"]] = rule["evaluationTime"]
+        time.sleep(min(1.0, interval / 4))
+    for (group, name), evals in rule_times.items():
+        ordered = [evals[t] for t in sorted(evals)]
+        result.rule_times.setdefault(group, {})[name] = statistics.median(ordered[1:] or ordered)
+    sampler.sample()
+    result.rule_cpu_cores = (sampler.cpu - cpu0) / (time.monotonic() - t0)
+    with sampler.lock:
+        for group, evals in sampler.durations.items():
+            ordered = [evals[t] for t in sorted(evals)][1:] or list(evals.values())  # first one is cold
+            result.rule_groups[group] = statistics.median(ordered)
+        result.rule_evaluations = min((len(v) - 1 for v in sampler.durations.values()), default=0)
+    result.rule_share = sum(result.rule_groups.values()) / interval
+    lap("rule evaluations")
+
+    # Series.
+    now = time.time()
+    if now > end - 10 * 60:
+        print(f"  warning: the data ends {end - now:.0f} s from now; raise --lead", file=sys.stderr)
+    shipped = [n for n in federation_match(args.global_stack) if ":" in n and "{" not in n]
+    result.raw_series = _count(server, f'{{__name__=~"{names.METRIC_PREFIX}.+"}}')
+    result.recorded_series = _count(server, f'{{__name__=~"{"|".join(map(re.escape, shipped))}"}}')
+    result.rate_table_series = sum(_count(server, t) for t in c.RATE_TABLES)
+    result.all_series = _count(server, '{__name__=~".+"}')
+
+    # Dashboard panels, raw and recorded, 1 h at the scrape resolution.
+    for title, recorded, raw in panels(settings) if dashboards else ():
+        timings: dict[str, list[float]] = {"raw": [], "recorded": []}
+        info: dict[str, Any] = {"panel": title, "recorded": recorded, "raw": raw}
+        for _ in range(args.repeat):
+            for kind, expr in (("recorded", recorded), ("raw", raw)):
+                try:
+                    elapsed, count, peak = timed_range_query(server, expr, now, RESOLUTION)
+                except RuntimeError as err:  # e.g. the query sample limit: reported, not fatal
+                    info[f"{kind}_error"] = str(err)[-300:]
+                    continue
+                timings[kind].append(elapsed)
+                info[f"{kind}_series"], info[f"{kind}_peak_samples"] = count, peak
+        info["raw_ms"] = statistics.median(timings["raw"] or [math.nan]) * 1000
+        info["recorded_ms"] = statistics.median(timings["recorded"] or [math.nan]) * 1000
+        result.panels.append(info)
+    result.panels_raw_ms = sum(p["raw_ms"] for p in result.panels)
+    result.panels_recorded_ms = sum(p["recorded_ms"] for p in result.panels)
+    result.raw_peak_samples = max((p.get("raw_peak_samples", 0) for p in result.panels), default=0)
+    if dashboards:
+        lap("dashboard queries")
+
+    # /federate with the global stack's match[].
+    result.federate_match = federation_match(args.global_stack)
+    query = urllib.parse.urlencode({"match[]": result.federate_match}, doseq=True)
+    status, body = http_get(f"{server.url}/federate?{query}", timeout=600)
+    if status != 200:
+        raise RuntimeError(f"/federate: HTTP {status}: {body[:500]!r}")
+    lines = [line for line in body.decode().splitlines() if line and not line.startswith("#")]
+    result.federate_series, result.federate_bytes = len(lines), len(body)
+    result.federate_gzip_bytes = len(gzip.compress(body))
+    for line in lines:
+        name = _SAMPLE.match(line).group(1)
+        result.federate_series_by_name[name] = result.federate_series_by_name.get(name, 0) + 1
+
+    # Remote write: the series the write relabeling keeps, of all the server holds.
+    keep = settings.remote_write[0].keep if settings.remote_write else c.AGGREGATED_SERIES_REGEX
+    result.remote_write_keep = keep
+    result.remote_write_kept = _count(server, f'{{__name__=~{json.dumps(keep)}}}')
+
+    sampler.sample()
+    sampler.stop()
+    result.peak_rss_bytes = sampler.peak_rss
+    result.load_average = [round(x, 2) for x in os.getloadavg()]
+    lap("federation and counts")
 
 
 # --------------------------------------------------------------------------
@@ -603,7 +724,7 @@ def markdown(results: list[Result]) -> str:
                    f"{r.interval_s:g} s)"),
         ("slowest rule group", lambda r: max(r.rule_groups.items(), key=lambda kv: kv[1], default=("-", 0))[0]
          + f" ({max(r.rule_groups.values(), default=0) * 1000:,.0f} ms)"),
-        ("CPU while evaluating rules", lambda r: f"{r.rule_cpu_cores:.3f} cores"),
+        ("CPU while evaluating rules (live: and scraping)", lambda r: f"{r.rule_cpu_cores:.3f} cores"),
         ("`/federate` with the program's `match[]`: series, bytes",
          lambda r: f"{_int(r.federate_series)}, {_bytes(r.federate_bytes)} (gzip {_bytes(r.federate_gzip_bytes)})"),
         ("`/federate` bytes per agent", lambda r: f"{r.federate_bytes_per_agent:,.0f} B"),
@@ -612,7 +733,11 @@ def markdown(results: list[Result]) -> str:
         ("TSDB blocks, per day", lambda r: f"{_bytes(r.blocks_bytes)} for {r.hours:g} h, "
                                            f"{_bytes(r.disk_per_day)}/day"),
     ]
-    head = "| | " + " | ".join(f"A={r.agents}" for r in results) + " |"
+    def blocks_only(cell):
+        return lambda r: "—" if r.mode == "live" else cell(r)
+    rows = [(title, blocks_only(cell) if title.startswith(("7 dashboard", "raw panel", "TSDB")) else cell)
+            for title, cell in rows]
+    head = "| | " + " | ".join(f"A={r.agents}" + (" (live)" if r.mode == "live" else "") for r in results) + " |"
     lines = [head, "|---|" + "---|" * len(results)]
     lines += [f"| {title} | " + " | ".join(cell(r) for r in results) + " |" for title, cell in rows]
     return "\n".join(lines)
@@ -633,6 +758,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="override the rendered groups' interval on the measured server (quick runs)")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each dashboard query (median)")
     parser.add_argument("--chunk-series", type=int, default=60000, help="series per OpenMetrics file")
+    parser.add_argument("--live", type=float, default=0, metavar="MINUTES",
+                        help="instead of backfilled blocks, let the server scrape the mesh live for MINUTES "
+                             "(6 covers the 5m rate window), then measure rules, federation and memory")
     parser.add_argument("--no-settle", dest="settle", action="store_false",
                         help="measure without compacting the overlapping backfilled blocks first")
     parser.add_argument("--workdir", default=None, help="where to build the data (default: a temporary folder)")

@@ -103,3 +103,19 @@ def test_every_rendered_rule_group_was_evaluated_and_measured(run):
     assert set(r["rule_groups"]) == groups
     assert r["rule_evaluations"] >= 2
     assert r["peak_rss_bytes"] > 0 and r["blocks_bytes"] >= r["raw_blocks_bytes"] > 0
+
+
+def test_the_live_mode_scrapes_the_same_mesh(tmp_path):
+    report = tmp_path / "live.json"
+    done = subprocess.run(
+        [sys.executable, "benchmarks/bench_scale.py", f"--agents={AGENTS}", f"--pods={PODS}", f"--methods={METHODS}",
+         "--live=0.1", "--eval-interval=2s", "--evaluations=2", f"--workdir={tmp_path / 'work'}",
+         f"--json={report}"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"| | A={AGENTS} (live) |" in done.stdout
+    [r] = json.loads(report.read_text())
+    buckets = len(names.REQUEST_DURATION_BUCKETS) + 1
+    # Scraped, the pods expose what the blocks hold; Prometheus adds up and the scrape_* series itself.
+    assert r["mode"] == "live" and r["raw_series"] == AGENTS * PODS * (METHODS * (2 + buckets + 2) + 2)
+    assert r["federate_series_by_name"][c.RECORD_TARGETS_BY_UP] == AGENTS  # each agent's pods, counted once
+    assert r["rule_evaluations"] >= 2 and r["panels"] == []
