@@ -24,6 +24,10 @@ For each size A it
    ``/federate`` with the global stack's ``match[]``, the series remote
    write keeps, memory and disk.
 
+With ``--live MINUTES`` steps 1 to 3 are replaced by live scrapes: the
+server scrapes every pod of the mesh from an exporter in this process for
+MINUTES, so the rules read a head block of live series and memory holds it.
+
 It prints one markdown table (a column per size) and writes everything it
 measured as JSON with ``--json``. ``benchmarks/README.md`` describes the
 method and its limits; nothing here asserts on a timing.
