@@ -294,6 +294,12 @@ RECORD_CONNECTIONS = "mcp_mesh:connections:sum"
 RECORD_REGISTRY_HEALTH_SCORE = "mcp_mesh:registry:health_score"
 RECORD_SLO_AVAILABILITY = "mcp_mesh:slo:availability"
 RECORD_SLO_LATENCY = "mcp_mesh:slo:latency"
+# How many mesh targets have each value of `up`, per agent, namespace and job
+# (count_values into the label below: {up="1"} targets answering, {up="0"}
+# failing; their sum is every target). What federation ships instead of one
+# `up` series per pod.
+RECORD_TARGETS_BY_UP = "mcp_mesh:up:count_values"
+LABEL_UP_VALUE = "up"
 
 # Alerts (each has a section in docs/runbooks.md, anchored by its lower-cased name).
 # The guide's name and meaning: a mesh target (job mcp-mesh*) unreachable
@@ -346,7 +352,7 @@ RATE_TABLES = (RECORD_REQUESTS_RATE_TABLE, RECORD_REQUEST_DURATION_RATE_TABLE)
 RECORDING_RULES = (
     *RATE_TABLES,
     RECORD_REQUEST_RATE, RECORD_ERROR_RATE, RECORD_REQUEST_DURATION_P95, RECORD_CONNECTIONS,
-    RECORD_REGISTRY_HEALTH_SCORE, RECORD_SLO_AVAILABILITY, RECORD_SLO_LATENCY,
+    RECORD_REGISTRY_HEALTH_SCORE, RECORD_SLO_AVAILABILITY, RECORD_SLO_LATENCY, RECORD_TARGETS_BY_UP,
 )
 ALERTS = (
     ALERT_TARGET_DOWN, ALERT_REGISTRY_DOWN, ALERT_REGISTRY_NO_DATA, ALERT_AGENTS_NO_DATA,

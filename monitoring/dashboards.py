@@ -346,6 +346,10 @@ def global_view(settings: StackSettings) -> gb.Dashboard:
         graph("Registry health by region", "The registry health score of each region.", "short",
               _health_score_thresholds(), Target(q.registry_health_by_region(), "{{region}}"),
               min_value=0, max_value=100),
+        graph("Agent targets up by region", "Share of the instrumented agents' targets answering their scrapes "
+              "in each region (the per-pod detail stays on the region's own dashboards).", "percentunit",
+              _thresholds(RED, (0.9, ORANGE), (1, GREEN)), Target(q.agent_targets_up_by_region(), "{{region}}"),
+              min_value=0, max_value=1),
         graph("Federation by region", "1 while the global Prometheus federates the region, 0 when it cannot "
               "reach it.", "bool_yes_no", _thresholds(RED, (1, GREEN)),
               Target(q.regions_federated(), "{{source_cluster}}"), width=24, min_value=0, max_value=1),

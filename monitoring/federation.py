@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterable, Protocol
 from monitoring import conventions as c
 from monitoring.objects import Ingress, IngressPath, Service, ServicePort
 from monitoring.resources import (
-    CustomResource, Metadata, PrometheusRule, RelabelAction, RelabelConfig, RuleGroup,
+    CustomResource, Metadata, PrometheusRule, RecordingRule, RelabelAction, RelabelConfig, RuleGroup,
     alert, basic_auth_reference,
 )
 from monitoring.rules import recording_rule_names
@@ -150,10 +150,36 @@ def exposure_objects(settings: StackSettings) -> tuple[Service | Ingress, ...]:
 # The global side
 # --------------------------------------------------------------------------
 
-def match_selectors(recording_rules: Iterable[str]) -> tuple[str, ...]:
-    """``match[]`` of the federation job: the program's own recording rules,
-    plus the guide's mesh ``up`` series and ``prometheus_build_info``."""
-    return (*sorted(set(recording_rules)), f'up{{job=~"{c.JOB_PREFIX}.*"}}', "prometheus_build_info")
+# The records the global stack reads: its dashboard (regions side by side,
+# targets answering per region) and its alerts. The other per-agent records
+# (connections, the SLO indicators: the availability SLI is 1 - the error
+# ratio, see rules.slo_availability) stay in the region and reach the
+# long-term store by remote write. Per-pod `up` stays too: the per-agent
+# count of targets by `up` value answers the global questions, and the
+# alerts that need the pod (PrometheusTargetDown, MCPMeshAgentEmptyScrape)
+# are evaluated in the region.
+GLOBAL_RECORDS = (
+    c.RECORD_REQUEST_RATE, c.RECORD_ERROR_RATE, c.RECORD_REQUEST_DURATION_P95,
+    c.RECORD_REGISTRY_HEALTH_SCORE, c.RECORD_TARGETS_BY_UP,
+)
+BUILD_INFO = "prometheus_build_info"
+
+
+def federated_records(settings: StackSettings) -> list[str]:
+    """The records a federating stack fetches: those the global stack reads,
+    where the regional stacks record them, and every ``customRules`` record."""
+    custom = {r.record for r in settings.rules.custom if isinstance(r, RecordingRule)}
+    return [name for name in recording_rule_names(settings) if name in GLOBAL_RECORDS or name in custom]
+
+
+def match_selectors(records: Iterable[str]) -> tuple[str, ...]:
+    """``match[]`` of the federation job: ``records`` and ``prometheus_build_info``.
+
+    Only recorded series (a few per agent, whatever its pods, methods and
+    buckets) and one series per Prometheus: the bytes of a fetch grow with
+    the agents alone.
+    """
+    return (*sorted(set(records)), BUILD_INFO)
 
 
 class FederationSources(Protocol):
@@ -226,9 +252,11 @@ def federation_scrape_config(settings: StackSettings, sources: Iterable[Federati
         job_name=c.JOB_FEDERATE,
         static_configs=static,
         metrics_path="/federate",
-        # The recording rules a regional stack defines with these settings,
-        # derived from the rule builders, never typed again.
-        params={"match[]": match_selectors(recording_rule_names(settings))},
+        # The records the global stack reads, of those a regional stack
+        # defines with these settings (derived from the rule builders).
+        params={"match[]": match_selectors(federated_records(settings))},
+        # The regional records change once per evaluation; federationInterval
+        # is never shorter (a shorter one would fetch the same values again).
         scrape_interval=settings.federation.interval,
         honor_labels=True,
         basic_auth=basic_auth,

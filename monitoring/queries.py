@@ -240,8 +240,24 @@ def worst_p95_by_region() -> PromQL:
 
 
 def availability_by_region() -> PromQL:
-    """The lowest availability SLI of any agent in each region."""
-    return _by_region(c.RECORD_SLO_AVAILABILITY, "min")
+    """The lowest availability SLI of any agent in each region.
+
+    From the federated error ratio (the SLI is 1 - it, see
+    :func:`rules.slo_availability`), so the SLI record itself stays in the region.
+    """
+    return _by_region(rules.slo_availability(), "min")
+
+
+def agent_targets_up_by_region() -> PromQL:
+    """Share of the instrumented agents' targets answering their scrapes, per region.
+
+    From the per-agent counts of targets by ``up`` value (federated instead
+    of one ``up`` per pod); 0, not absent, for a region whose targets all fail.
+    """
+    targets = _selector(c.RECORD_TARGETS_BY_UP, job=c.JOB_AGENT_METRICS)
+    answering = _selector(c.RECORD_TARGETS_BY_UP, job=c.JOB_AGENT_METRICS, **{c.LABEL_UP_VALUE: "1"})
+    total = _by_region(targets)
+    return PromQL(f"(\n  {_by_region(answering)}\n  or 0 * {total}\n)\n/ {total}")
 
 
 def registry_health_by_region() -> PromQL:

@@ -201,6 +201,19 @@ def connections() -> str:
     return _sum_by(AGENT_LABELS, c.CONNECTIONS_ACTIVE)
 
 
+def mesh_targets_up() -> str:
+    """``up`` of every mesh target, counted per (agent, namespace, job) and value.
+
+    One series per agent and job while all its targets answer, two while some
+    fail, whatever the number of pods: what a federating stack needs to say
+    how many of a region's targets answer, at a fraction of the per-pod
+    series. The alerts that need the pod (PrometheusTargetDown,
+    MCPMeshAgentEmptyScrape) run in the region, on the per-pod ``up``.
+    """
+    mesh = f"{_UP}{{job=~{json.dumps(c.JOB_PREFIX + '.*')}}}"
+    return f"count_values by ({_labels((*AGENT_LABELS, 'job'))}) ({json.dumps(c.LABEL_UP_VALUE)}, {mesh})"
+
+
 def slo_availability() -> str:
     """Share of successful requests: 1 - the recorded error ratio, so absent for idle agents too."""
     return f"1 - {c.RECORD_ERROR_RATE}"
@@ -277,6 +290,7 @@ def mesh_rules_group(settings: StackSettings) -> RuleGroup:
         RecordingRule(c.RECORD_ERROR_RATE, error_ratio()),
         RecordingRule(c.RECORD_REQUEST_DURATION_P95, request_duration_p95()),
         RecordingRule(c.RECORD_CONNECTIONS, connections()),
+        RecordingRule(c.RECORD_TARGETS_BY_UP, mesh_targets_up()),
     ]
     availability = registry_availability_selector(settings)
     if availability is not None:

@@ -430,11 +430,13 @@ class ServerPool:
         raise AssertionError("unreachable")
 
     def prometheus(self, config: Mapping[str, Any], *, rule_files: Sequence[Path] = (), name: str = "prometheus",
-                   extra_args: Sequence[str] = (), timeout: float = DEFAULT_START_TIMEOUT) -> PrometheusServer:
+                   extra_args: Sequence[str] = (), timeout: float = DEFAULT_START_TIMEOUT,
+                   storage_path: Path | None = None) -> PrometheusServer:
         """Start Prometheus with ``config`` (a prometheus.yml as a mapping).
 
         ``rule_files`` are copied next to the configuration and appended to its
-        ``rule_files``. The TSDB lives in the work directory; the lifecycle API
+        ``rule_files``. The TSDB lives in the work directory, or in
+        ``storage_path`` (an existing TSDB, e.g. backfilled blocks); the lifecycle API
         is on (for :meth:`PrometheusServer.reload`). Pass e.g.
         ``--web.enable-remote-write-receiver`` in ``extra_args``.
         """
@@ -450,11 +452,13 @@ class ServerPool:
             config["rule_files"] = [*config.get("rule_files", []), *copied]
         config_path = write_yaml(workdir / "prometheus.yml", config)
         exe = binary("prometheus")
+        storage = storage_path or workdir / "data"
 
         def argv(port: int) -> list[str]:
-            return [exe, f"--config.file={config_path}", f"--storage.tsdb.path={workdir / 'data'}",
+            return [exe, f"--config.file={config_path}", f"--storage.tsdb.path={storage}",
                     f"--web.listen-address={LOOPBACK}:{port}", "--web.enable-lifecycle",
-                    "--log.level=info", *extra_args]
+                    *(() if any(a.startswith("--log.level=") for a in extra_args) else ("--log.level=info",)),
+                    *extra_args]
         return self._start(PrometheusServer, name, workdir, argv, "/-/ready", timeout, config_path=config_path)
 
     def victoria_metrics(self, *, name: str = "victoria-metrics", extra_args: Sequence[str] = (),

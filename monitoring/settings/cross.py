@@ -35,6 +35,7 @@ def check(values: Mapping[str, Any], settings: StackSettings) -> None:
     _external_labels(values)
     _remote_write_queues(values)
     _federation(values, settings)
+    _federation_interval(values, settings)
     _alertmanager(values)
     check_rule_names(settings)
 
@@ -78,6 +79,16 @@ def _intervals(values: Mapping[str, Any]) -> None:
     if duration_seconds(values["evaluationInterval"]) > window:
         raise SettingsError("evaluationInterval", f"must not exceed the rules' rate window ({c.RATE_WINDOW}), "
                                                   f"got {values['evaluationInterval']!r}")
+
+
+def _federation_interval(values: Mapping[str, Any], settings: StackSettings) -> None:
+    """Federation reads recorded series, which change once per evaluation: a
+    shorter federation interval fetches the same values again, for nothing."""
+    if not roles.profile(settings.role).federates:
+        return  # the setting is read only where the stack federates
+    if duration_seconds(values["federationInterval"]) < duration_seconds(values["evaluationInterval"]):
+        raise SettingsError("federationInterval", f"must not be shorter than evaluationInterval "
+                                                  f"({values['evaluationInterval']}), got {values['federationInterval']!r}")
 
 
 def _drop_metrics(values: Mapping[str, Any]) -> None:

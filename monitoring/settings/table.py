@@ -285,8 +285,9 @@ SPECS: tuple[Spec, ...] = (
          k.each(_pulumi_stack), "federation.stacks"),
     Spec("federationTargets", O, [], "global stack: clusters not managed here, [{cluster, region, endpoint, scheme?}]",
          k.records(_federation_target, unique_by=("cluster", "endpoint")), "federation.targets"),
-    Spec("federationInterval", S, "15s", "global stack: federation scrape interval",
-         _interval, "federation.interval"),
+    Spec("federationInterval", S, "30s",
+         "global stack: federation scrape interval (not below evaluationInterval: the records change once per "
+         "evaluation)", _interval, "federation.interval"),
     # secrets: set with `pulumi config set --secret`; never in values, state or messages in plain text
     Spec(c.SECRET_FEDERATION_BASIC_AUTH, O, None,
          "federation basic auth {username, password}: required for ingress exposure",

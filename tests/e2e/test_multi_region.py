@@ -348,8 +348,11 @@ def test_nothing_but_the_matched_series_is_federated(fleet):
     assert names - recorded - own - {"prometheus_build_info"} == set()
     assert "mcp_mesh_requests_total" not in names and "mcp_mesh_up" not in names
     assert {"mcp_mesh:request_rate", "mcp_mesh:error_rate"} <= names
-    ups = fleet.global_prometheus.query('up{job!="federate"}')
-    assert ups and all(s["metric"]["job"].startswith(c.JOB_PREFIX) for s in ups)
+    # No per-pod `up` of the regions' targets: the per-agent counts by `up` value instead.
+    assert fleet.global_prometheus.query('up{job!="federate"}') == []
+    counts = fleet.global_prometheus.query(f'{c.RECORD_TARGETS_BY_UP}{{job="{c.JOB_AGENT_METRICS}"}}')
+    assert {s["metric"][SOURCE_CLUSTER_LABEL] for s in counts} == {r.stack for r in REGIONS}
+    assert all(s["metric"][c.LABEL_UP_VALUE] == "1" and s["metric"].get(c.LABEL_AGENT) for s in counts), counts
 
 
 def test_victoria_metrics_holds_only_aggregated_series(fleet):

@@ -60,6 +60,23 @@ def test_the_guides_advanced_queries_return_what_was_worked_out_by_hand(promtool
     tests.append(_case("1m", {f'{table}{{{AGENT_A}, le="0.1"}}': "4", f'{table}{{{AGENT_B}, le="0.1"}}': "1",
                               f'{table}{{{AGENT_A}, le="+Inf"}}': "5"},
                        "0m", q.latency_heatmap(), {'{le="0.1"}': 5, '{le="+Inf"}': 5}))
+    # The global view from federated records. east: weather 3 pods answering,
+    # search 1 of 2 (the registry probe's job is not an agent's): 4 of 5;
+    # west: its only target fails, 0 and not absent.
+    targets = c.RECORD_TARGETS_BY_UP
+    agents = f'job="{c.JOB_AGENT_METRICS}", namespace="mesh"'
+    tests.append(_case("1m", {
+        f'{targets}{{region="east", agent="weather", {agents}, up="1"}}': "3",
+        f'{targets}{{region="east", agent="search", {agents}, up="1"}}': "1",
+        f'{targets}{{region="east", agent="search", {agents}, up="0"}}': "1",
+        f'{targets}{{region="east", job="{c.JOB_REGISTRY_PROBE}", up="0"}}': "1",
+        f'{targets}{{region="west", agent="weather", {agents}, up="0"}}': "1",
+    }, "0m", q.agent_targets_up_by_region(), {'{region="east"}': 0.8, '{region="west"}': 0}))
+    # The lowest availability SLI per region: 1 - the worst error ratio.
+    tests.append(_case("1m", {f'{errors}{{region="east", {AGENT_A}}}': "0.02",
+                              f'{errors}{{region="east", {AGENT_B}}}': "0.25",
+                              f'{errors}{{region="west", {AGENT_C}}}': "0"},
+                       "0m", q.availability_by_region(), {'{region="east"}': 0.75, '{region="west"}': 1}))
     (tmp_path / "none.yaml").write_text(yaml.safe_dump({"groups": []}))
     (tmp_path / "queries.test.yaml").write_text(yaml.safe_dump({"rule_files": ["none.yaml"], "tests": tests}))
     proc = subprocess.run([promtool, "test", "rules", "queries.test.yaml"], cwd=tmp_path,

@@ -14,9 +14,10 @@ from grafana_foundation_sdk.models import prometheus as pm
 
 from mcp_mesh_metrics import names as metric_names_module
 from monitoring import conventions as c
-from monitoring import dashboards, queries, rules
+from monitoring import dashboards, federation, queries, rules
 from monitoring.plan import build_plan
-from monitoring.resources import RecordingRule
+from monitoring.resources import AlertingRule, RecordingRule
+from monitoring.roles import profile
 from monitoring.settings import Role, load_settings
 from monitoring.stacks import load_stack, stack_names
 from tests.grafana import expand, functions, metric_names, panel_queries, variable_queries
@@ -65,7 +66,7 @@ IDS = [f"{label}/{board.uid}" for label, board in BOARDS]
 def _recorded(settings) -> set[str]:
     """Recorded series a stack's Prometheus holds: its own records, or on the global stack the federated ones."""
     if settings.role is Role.GLOBAL:
-        return set(rules.recording_rule_names(settings))
+        return set(federation.federated_records(settings))
     return {r.record for g in rules.rule_groups(settings) for r in g.rules if isinstance(r, RecordingRule)}
 
 
@@ -97,6 +98,50 @@ def test_every_query_parses_and_reads_only_series_that_exist(label, board):
         assert names <= known, f"{board.uid} {owner}: unknown series {sorted(names - known)}"
         # Percentiles come from the recorded p95 (which leaves idle agents out), never computed in a panel.
         assert "histogram_quantile" not in functions(expanded), f"{board.uid} {owner}"
+
+
+def test_every_record_the_global_stack_federates_is_read_by_its_dashboards_or_alerts():
+    settings = load_stack("prod")
+    read = set()
+    for board in dashboards.dashboards(settings):
+        data = board.to_json()
+        for _, expr in [*panel_queries(data), *variable_queries(data)]:
+            read |= metric_names(expand(expr, agent=".*"))
+    for group in federation.federation_rules(settings).groups:
+        read |= {name for rule in group.rules for name in metric_names(rule.expr)}
+    federated = set(federation.federated_records(settings))
+    # Nothing fetched for nothing (per agent, every record costs each fetch).
+    assert federated and federated <= read, sorted(federated - read)
+
+
+def _role_variants():
+    """Every stack file, and a stack of every role with every registry variant."""
+    yield from VARIANTS
+    federated = {"federationTargets": [{"cluster": "a", "region": "r", "endpoint": "a.example.com:9090"}]}
+    for role in Role:
+        for extra in ({}, {"registryServesMetrics": True}, {"blackboxExporterEnabled": False}):
+            yield f"{role}-{'-'.join(extra) or 'defaults'}", load_settings(f"{role}", {
+                "cluster": "c1", "region": "r1", "role": str(role), **extra,
+                **(federated if profile(role).federates else {})})
+
+
+ALERT_VARIANTS = list(_role_variants())
+
+
+def test_every_role_is_among_the_stacks_whose_alerts_are_checked():
+    assert {s.role for _, s in ALERT_VARIANTS} == set(Role)
+
+
+@pytest.mark.parametrize("label, settings", ALERT_VARIANTS, ids=[label for label, _ in ALERT_VARIANTS])
+def test_no_alert_the_program_generates_evaluates_a_raw_histogram_quantile(label, settings):
+    custom = {r.alert for r in settings.rules.custom if isinstance(r, AlertingRule)}
+    generated = [rule for cr in build_plan(settings).prometheus_rules() for group in cr.groups
+                 for rule in group.rules if isinstance(rule, AlertingRule) and rule.alert not in custom]
+    assert generated
+    for rule in generated:
+        # Alerts read the recorded p95; a quantile over raw buckets would be
+        # the most expensive query of every evaluation.
+        assert "histogram_quantile" not in functions(rule.expr), f"{label}: {rule.alert}"
 
 
 @pytest.mark.parametrize("label, board", BOARDS, ids=IDS)

@@ -357,6 +357,10 @@ TYPES = [
     ({"remoteWrite": {"name": "x"}}, "remoteWrite: expected a list of mappings, got {'name': 'x'}"),
     ({"customRules": {"alert": "X"}}, "customRules: expected a list of rules, got {'alert': 'X'}"),
     (target(basicAuth="yes"), "remoteWrite[0].basicAuth: expected true or false, got 'yes'"),
+    ({**GLOBAL, "federationInterval": "15s"},
+     "federationInterval: must not be shorter than evaluationInterval (30s), got '15s'"),
+    ({**GLOBAL, "evaluationInterval": "1m"},
+     "federationInterval: must not be shorter than evaluationInterval (1m), got '30s'"),
 ]
 
 BAD_INPUTS = [(kind, overrides, message) for kind, cases in (
