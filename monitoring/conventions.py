@@ -346,6 +346,16 @@ def slo_errors_rate(window: str) -> str:
     return f"{SLO_LEVEL}:{METRIC_PREFIX}slo_errors:rate{window}"
 
 
+def slo_requests_increase(window: str) -> str:
+    """Events an SLO counted per (slo, agent, namespace) in ``window`` (the hourly tiles of long windows)."""
+    return f"{SLO_LEVEL}:{METRIC_PREFIX}slo_requests:increase{window}"
+
+
+def slo_errors_increase(window: str) -> str:
+    """Bad events per (slo, agent, namespace) in ``window``."""
+    return f"{SLO_LEVEL}:{METRIC_PREFIX}slo_errors:increase{window}"
+
+
 def slo_error_ratio(window: str) -> str:
     """Share of an SLO's events that were bad over ``window``, per (slo, agent, namespace)."""
     return f"{SLO_LEVEL}:{METRIC_PREFIX}slo_errors:ratio_rate{window}"

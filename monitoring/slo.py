@@ -27,8 +27,8 @@ Groups and cost (issue 15 caps all rule groups at 3% of a 30s interval at
 read per evaluation:
 
 - ``mcp_mesh.slo_ratios``, at the evaluation interval (30s): the 5m event
-  rates (one look-up each in the rate tables), hourly tiles of them (12 steps
-  each), the 5m, 30m (6 steps each) and 1h (from the tiles) ratios, the
+  rates (one look-up each in the rate tables), hourly tiles of them (events
+  in the hour: 12 steps each), the 5m, 30m (6 steps each) and 1h (from the tiles) ratios, the
   objectives, and the fast page alert (14.4x over 1h and 5m), which must
   react within an evaluation. n = 2 + 24 + 12 + 2 = 40.
 - ``mcp_mesh.slo_windows``, every 2m30s: the 2h and 6h ratios (5m steps:
@@ -210,30 +210,40 @@ def _tiled(record: str, window: str, step: str) -> str:
 
 
 def tile_rules() -> tuple[RecordingRule, RecordingRule]:
-    """Event and bad-event rates over 1h, from the 5m rates at 5m steps (the tiles of the long windows).
+    """Events and bad events in the last hour: the 5m rates at 5m steps, times 300s (the tiles of long windows).
 
-    Divided by the number of steps, as :func:`monitoring.rules.rate_table_rules` does, so they are rates.
+    Counts rather than rates, so that ratios of their sums are exact
+    quotients of event counts. At an evaluation on a whole 5m (which real
+    groups, evaluated at an offset, rarely hit) Prometheus 2's range closed
+    on the left takes 13 steps: consecutive hourly tiles then share one 5m
+    step, which weighs it twice in a day's sum (1/288 of it).
     """
-    steps = f"scalar(count_over_time(vector(1)[{TILE}:{RATE_WINDOW}]))"
-    return tuple(RecordingRule(name(TILE), f"{_tiled(name(RATE_WINDOW), TILE, RATE_WINDOW)}\n/ {steps}")
-                 for name in (c.slo_requests_rate, c.slo_errors_rate))
+    step = f"{_number(duration_seconds(RATE_WINDOW))}"
+    return tuple(RecordingRule(tile(TILE), f"{_tiled(rate(RATE_WINDOW), TILE, RATE_WINDOW)} * {step}")
+                 for rate, tile in ((c.slo_requests_rate, c.slo_requests_increase),
+                                    (c.slo_errors_rate, c.slo_errors_increase)))
 
 
 def ratio_rule(window: str, slos: Iterable[SLOSettings] = ()) -> RecordingRule:
     """Bad events over all events in ``window``, for every SLO (or the given ones), per agent and namespace.
 
-    5m and 1h are a quotient of two recorded rates; shorter than a day, sums
-    of the 5m rates at 5m steps; a day or more, of the hourly tiles at 1h
-    steps. Only where the window had events (``> 0``).
+    5m is the quotient of the two recorded rates, 1h of the two hourly
+    tiles; other windows shorter than a day, of sums of the 5m rates at 5m
+    steps; a day or more, of sums of the hourly tiles at 1h steps. Only where
+    the window had events (``> 0``).
     """
     names = [s.name for s in slos]
     select = f'{{{c.LABEL_SLO}=~{json.dumps(_regex(names))}}}' if names else ""
-    if window in (RATE_WINDOW, TILE):
+    if window == RATE_WINDOW:
         errors, requests = f"{c.slo_errors_rate(window)}{select}", f"{c.slo_requests_rate(window)}{select}"
+    elif window == TILE:
+        errors, requests = f"{c.slo_errors_increase(window)}{select}", f"{c.slo_requests_increase(window)}{select}"
+    elif duration_seconds(window) >= DAY:
+        errors = _tiled(c.slo_errors_increase(TILE) + select, window, TILE)
+        requests = _tiled(c.slo_requests_increase(TILE) + select, window, TILE)
     else:
-        step = TILE if duration_seconds(window) >= DAY else RATE_WINDOW
-        errors = _tiled(c.slo_errors_rate(step) + select, window, step)
-        requests = _tiled(c.slo_requests_rate(step) + select, window, step)
+        errors = _tiled(c.slo_errors_rate(RATE_WINDOW) + select, window, RATE_WINDOW)
+        requests = _tiled(c.slo_requests_rate(RATE_WINDOW) + select, window, RATE_WINDOW)
     return RecordingRule(c.slo_error_ratio(window), f"{errors}\n/\n({requests} > 0)")
 
 
