@@ -432,15 +432,15 @@ def mesh_symptoms_group(settings: StackSettings) -> RuleGroup:
         _alert(c.ALERT_FEWER_AGENTS_REPORTING,
                f"{before}\n- (\n  {now}\n  or\n  0 * {before}\n)\n>= {_number(lost)}",
                _FOR_AGENTS_LOST, c.SEVERITY_WARNING, "Fewer MCP Mesh agents reporting than an hour ago",
-               f"{{{{ $value }}}} agents of namespace {{{{ $labels.namespace }}}} reported request metrics "
-               f"{_LOOKBACK} ago and report none now, for more than {_FOR_AGENTS_LOST}."),
+               f"Namespace {{{{ $labels.namespace }}}} has {{{{ $value | humanize }}}} agent(s) fewer reporting "
+               f"request metrics than {_LOOKBACK} ago, for more than {_FOR_AGENTS_LOST}."),
     ]
     if registry_availability_selector(settings) is not None:
         score = threshold(settings, c.ALERT_REGISTRY_HEALTH_LOW)
         rules.append(_alert(
             c.ALERT_REGISTRY_HEALTH_LOW, f"{c.RECORD_REGISTRY_HEALTH_SCORE} < {_number(score)}",
             _FOR_SYMPTOM, c.SEVERITY_WARNING, "MCP Mesh registry health low",
-            f"The registry's health score is {{{{ $value }}}} of 100 (alerting below {_number(score)}) for more "
+            f"The registry's health score is {{{{ $value | humanize }}}} of 100 (alerting below {_number(score)}) for more "
             f"than {_FOR_SYMPTOM}: it is down part of the time, failing requests or slow."))
     return RuleGroup(c.GROUP_MESH_SYMPTOMS, tuple(rules), interval=settings.prometheus.evaluation_interval)
 

@@ -161,15 +161,13 @@ def check_rule_names(settings: StackSettings) -> None:
 
 
 def _slos(values: Mapping[str, Any], settings: StackSettings) -> None:
-    from monitoring.settings.table import BUCKET_BOUNDARIES, bucket_boundary
+    from monitoring.settings.table import BUCKET_BOUNDARIES, BUCKET_EXPECTED, duration_text
 
     inheriting = [s.name for s in settings.rules.slos if s.sli is SLI.LATENCY and s.threshold is None]
-    if inheriting and settings.rules.slo_latency_seconds not in BUCKET_BOUNDARIES:
-        try:
-            bucket_boundary("sloLatencyThreshold", values["sloLatencyThreshold"])
-        except SettingsError as err:
-            raise SettingsError("sloLatencyThreshold", f"{str(err).split(': ', 1)[1]} (the latency SLO "
-                                                       f"{inheriting[0]!r} sets no threshold of its own)") from None
+    seconds = settings.rules.slo_latency_seconds
+    if inheriting and seconds not in BUCKET_BOUNDARIES:
+        raise SettingsError("sloLatencyThreshold", f"expected {BUCKET_EXPECTED} for the latency SLO {inheriting[0]!r}, "
+                                                   f"which sets no threshold of its own, got {duration_text(seconds)!r}")
 
 
 def _alerts_built(settings: StackSettings) -> dict[str, AlertingRule]:

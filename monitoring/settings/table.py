@@ -124,6 +124,8 @@ def duration_text(seconds: float) -> str:
 # latencies whose share of requests the buckets count exactly.
 BUCKET_BOUNDARIES = c.REQUEST_DURATION_BUCKETS
 _BUCKETS_SPOKEN = ", ".join(duration_text(b) for b in BUCKET_BOUNDARIES)
+BUCKET_EXPECTED = (f"a bucket boundary of {c.REQUEST_DURATION} ({_BUCKETS_SPOKEN}): the buckets count requests "
+                   "at or under a boundary only")
 _latency = k.duration("1ms", "5m", "request durations are bucketed up to seconds", as_seconds=True)
 
 
@@ -131,8 +133,7 @@ def bucket_boundary(key: str, value: Any) -> float:
     """A latency threshold that is a bucket boundary of the request-duration histogram, in seconds."""
     seconds = _latency(key, value)
     if seconds not in BUCKET_BOUNDARIES:
-        raise bad(key, f"a bucket boundary of {c.REQUEST_DURATION} ({_BUCKETS_SPOKEN}): the buckets count "
-                       "requests at or under a boundary only", value)
+        raise bad(key, BUCKET_EXPECTED, value)
     return seconds
 
 
