@@ -166,8 +166,8 @@ def _slos(values: Mapping[str, Any], settings: StackSettings) -> None:
     inheriting = [s.name for s in settings.rules.slos if s.sli is SLI.LATENCY and s.threshold is None]
     seconds = settings.rules.slo_latency_seconds
     if inheriting and seconds not in BUCKET_BOUNDARIES:
-        raise SettingsError("sloLatencyThreshold", f"expected {BUCKET_EXPECTED} for the latency SLO {inheriting[0]!r}, "
-                                                   f"which sets no threshold of its own, got {duration_text(seconds)!r}")
+        raise SettingsError("sloLatencyThreshold", f"the latency SLO {inheriting[0]!r} sets no threshold and reads "
+                                                   f"this one: expected {BUCKET_EXPECTED}, got {duration_text(seconds)!r}")
 
 
 def _alerts_built(settings: StackSettings) -> dict[str, AlertingRule]:
