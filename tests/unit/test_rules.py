@@ -365,3 +365,21 @@ def test_a_bad_rule_setting_fails_with_its_key(overrides, message):
     with pytest.raises(SettingsError) as err:
         regional(**overrides)
     assert str(err.value).startswith(message)
+
+
+# --------------------------------------------------------------------------
+# The README's table of alerts
+# --------------------------------------------------------------------------
+
+def test_the_readme_lists_every_alert_every_stack_deploys_with_severity_for_and_runbook():
+    from monitoring.settings.generate import alerts_table
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert alerts_table() in readme, "README.md's alerts table is stale: python -m monitoring.settings --write"
+    rows = [line.split(" | ") for line in alerts_table().splitlines() if line.startswith("| `")]
+    listed = {(row[0].strip("| `"), row[3], row[4]) for row in rows}
+    deployed = {(a.alert, a.labels[c.LABEL_SEVERITY], a.for_) for stack in stack_names()
+                for a in alerts(load_stack(stack))}
+    assert listed == deployed
+    anchors = _markdown_anchors(RUNBOOKS.read_text())
+    assert all(row[6].rpartition("#")[2].rstrip(") |") in anchors for row in rows)
