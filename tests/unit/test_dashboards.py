@@ -175,7 +175,8 @@ def test_every_library_query_parses():
         if name.startswith("_") or function.__module__ != queries.__name__:
             continue
         params = inspect.signature(function).parameters
-        sample = {"settings": settings, "record": c.RECORD_SLO_AVAILABILITY, "objective": 0.999, "window": "1h"}
+        sample = {"settings": settings, "record": c.RECORD_SLO_AVAILABILITY, "objective": 0.999, "window": "1h",
+                  "slo": "availability"}
         args = {k: v for k, v in sample.items() if k in params and params[k].default is inspect.Parameter.empty}
         expr = function(**args)
         assert expr is not None, name
