@@ -61,7 +61,8 @@ def slos(settings: StackSettings) -> tuple[SLOSettings, ...]:
 
 def _slo_indicator(settings: StackSettings, slo: SLOSettings) -> str:
     """What one good event of an SLO is, in words."""
-    who = f"agents {', '.join(slo.agents)}" if slo.agents else "every agent"
+    others = any(o.agents for o in settings.rules.slos if o.sli is slo.sli)
+    who = f"agents {', '.join(slo.agents)}" if slo.agents else ("every other agent" if others else "every agent")
     if slo.sli is SLI.AVAILABILITY:
         return f"a request of {who} that succeeds"
     seconds = slo_rules.latency_threshold(settings, slo)
