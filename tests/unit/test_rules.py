@@ -134,7 +134,7 @@ def test_groups_are_evaluated_at_the_stacks_evaluation_interval_but_the_long_slo
     for interval in ("30s", "1m"):
         groups = {g.name: g.interval for g in rules.rule_groups(regional(evaluationInterval=interval))}
         # half the 5m look-back, whatever the evaluation interval
-        assert groups.pop(c.GROUP_MESH_SLO_WINDOWS) == "2m30s"
+        assert groups.pop(c.GROUP_MESH_SLO_WINDOWS) == "4m"
         assert set(groups.values()) == {interval}
 
 
