@@ -284,6 +284,12 @@ GROUP_PROMETHEUS_HEALTH = "prometheus.rules"
 GROUP_CUSTOM = "mcp_mesh.custom"  # the stack's customRules setting
 # The monitoring stack's own volumes against its settings.
 GROUP_VOLUMES = "monitoring.volumes"
+# The SLOs of the `slos` setting (monitoring/slo.py): the short burn-rate
+# windows at the evaluation interval, the long ones every RATE_WINDOW.
+GROUP_MESH_SLO_RATIOS = "mcp_mesh.slo_ratios"
+GROUP_MESH_SLO_WINDOWS = "mcp_mesh.slo_windows"
+# Alerts on what users of the mesh feel (errors, latency, silence), per agent.
+GROUP_MESH_SYMPTOMS = "mcp_mesh.symptoms"
 
 # Recording rules (level:metric:operations; the guide's names, which
 # federation and the dashboards read).
@@ -300,6 +306,14 @@ RECORD_SLO_LATENCY = "mcp_mesh:slo:latency"
 # `up` series per pod.
 RECORD_TARGETS_BY_UP = "mcp_mesh:up:count_values"
 LABEL_UP_VALUE = "up"
+# Per SLO of the `slos` setting (label LABEL_SLO): its objective (a share of
+# good events, one series per SLO, for dashboards) and, per agent, the share
+# of its error budget left over the SLO's window.
+RECORD_SLO_OBJECTIVE = "mcp_mesh:slo:objective"
+RECORD_SLO_BUDGET_REMAINING = "mcp_mesh:slo:error_budget_remaining"
+LABEL_SLO = "slo"
+# The long window of a burn-rate alert (1h, 6h, 1d, 3d): tells its rows apart.
+LABEL_BURN_WINDOW = "window"
 
 # Alerts (each has a section in docs/runbooks.md, anchored by its lower-cased name).
 # The guide's name and meaning: a mesh target (job mcp-mesh*) unreachable
@@ -320,6 +334,15 @@ ALERT_VOLUME_CLASS_MISMATCH = "MonitoringVolumeClassMismatch"
 # kube-state-metrics' series of volume claims (the chart deploys and scrapes it).
 PVC_REQUESTED_BYTES = "kube_persistentvolumeclaim_resource_requests_storage_bytes"
 PVC_INFO = "kube_persistentvolumeclaim_info"
+# An SLO's error budget burns too fast (page: critical, ticket: warning; one
+# name, so a page inhibits the ticket of the same SLO and agent).
+ALERT_SLO_BUDGET_BURN = "MCPMeshSLOErrorBudgetBurn"
+# Symptom alerts (group mcp_mesh.symptoms).
+ALERT_AGENT_HIGH_ERROR_RATE = "MCPMeshAgentHighErrorRate"
+ALERT_AGENT_HIGH_LATENCY = "MCPMeshAgentHighLatency"
+ALERT_AGENT_TRAFFIC_STOPPED = "MCPMeshAgentTrafficStopped"
+ALERT_REGISTRY_HEALTH_LOW = "MCPMeshRegistryHealthLow"
+ALERT_FEWER_AGENTS_REPORTING = "MCPMeshFewerAgentsReporting"
 # The per-agent rate tables: the one pass over the raw request counter and
 # histogram that every per-agent record above is derived from. Their level
 # spells out the labels they keep, and they do not start with
@@ -327,6 +350,11 @@ PVC_INFO = "kube_persistentvolumeclaim_info"
 # federated nor remote-written.
 RATE_TABLE_LEVEL_REQUESTS = "agent_namespace_status"
 RATE_TABLE_LEVEL_BUCKETS = "agent_namespace_le"
+# The SLOs' working set (monitoring/slo.py): per SLO, agent and namespace, the
+# good and bad event rates and the error ratios of the burn-rate windows.
+# Regional like the rate tables: only the objective and the budget left
+# (RECORD_SLO_*) leave the region.
+SLO_LEVEL = "slo_agent_namespace"
 
 
 def requests_rate_table(window: str) -> str:
@@ -339,9 +367,35 @@ def request_duration_rate_table(window: str) -> str:
     return f"{RATE_TABLE_LEVEL_BUCKETS}:{REQUEST_DURATION_BUCKET}:rate{window}"
 
 
+def slo_requests_rate(window: str) -> str:
+    """Events/s an SLO counts (requests, or observed durations) per (slo, agent, namespace) over ``window``."""
+    return f"{SLO_LEVEL}:{METRIC_PREFIX}slo_requests:rate{window}"
+
+
+def slo_errors_rate(window: str) -> str:
+    """Bad events/s (failed requests, or slower than the threshold) per (slo, agent, namespace) over ``window``."""
+    return f"{SLO_LEVEL}:{METRIC_PREFIX}slo_errors:rate{window}"
+
+
+def slo_requests_increase(window: str) -> str:
+    """Events an SLO counted per (slo, agent, namespace) in ``window`` (the hourly tiles of long windows)."""
+    return f"{SLO_LEVEL}:{METRIC_PREFIX}slo_requests:increase{window}"
+
+
+def slo_errors_increase(window: str) -> str:
+    """Bad events per (slo, agent, namespace) in ``window``."""
+    return f"{SLO_LEVEL}:{METRIC_PREFIX}slo_errors:increase{window}"
+
+
+def slo_error_ratio(window: str) -> str:
+    """Share of an SLO's events that were bad over ``window``, per (slo, agent, namespace)."""
+    return f"{SLO_LEVEL}:{METRIC_PREFIX}slo_errors:ratio_rate{window}"
+
+
 def is_rate_table(record: str) -> bool:
-    """Whether ``record`` is one of the rate tables (at any window), which stay in the region."""
-    return record.partition(":")[0] in (RATE_TABLE_LEVEL_REQUESTS, RATE_TABLE_LEVEL_BUCKETS)
+    """Whether ``record`` is regional working set: a rate table (any window) or an SLO's
+    event rates and ratios. Neither federated nor remote-written."""
+    return record.partition(":")[0] in (RATE_TABLE_LEVEL_REQUESTS, RATE_TABLE_LEVEL_BUCKETS, SLO_LEVEL)
 
 
 # The guide's rate window, which the tables above record.
@@ -353,12 +407,15 @@ RECORDING_RULES = (
     *RATE_TABLES,
     RECORD_REQUEST_RATE, RECORD_ERROR_RATE, RECORD_REQUEST_DURATION_P95, RECORD_CONNECTIONS,
     RECORD_REGISTRY_HEALTH_SCORE, RECORD_SLO_AVAILABILITY, RECORD_SLO_LATENCY, RECORD_TARGETS_BY_UP,
+    RECORD_SLO_OBJECTIVE, RECORD_SLO_BUDGET_REMAINING,
 )
 ALERTS = (
     ALERT_TARGET_DOWN, ALERT_REGISTRY_DOWN, ALERT_REGISTRY_NO_DATA, ALERT_AGENTS_NO_DATA,
     ALERT_AGENT_EMPTY_SCRAPE, ALERT_PROMETHEUS_HIGH_MEMORY, ALERT_REMOTE_WRITE_FAILING,
     ALERT_REMOTE_WRITE_BEHIND, ALERT_RULE_EVALUATION_FAILURES, ALERT_VOLUME_SIZE_MISMATCH,
-    ALERT_VOLUME_CLASS_MISMATCH,
+    ALERT_VOLUME_CLASS_MISMATCH, ALERT_SLO_BUDGET_BURN,
+    ALERT_AGENT_HIGH_ERROR_RATE, ALERT_AGENT_HIGH_LATENCY, ALERT_AGENT_TRAFFIC_STOPPED, ALERT_REGISTRY_HEALTH_LOW,
+    ALERT_FEWER_AGENTS_REPORTING,
 )
 # Section of docs/runbooks.md for alerts a stack adds through customRules.
 RUNBOOK_CUSTOM_ANCHOR = "custom-alerts"

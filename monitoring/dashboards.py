@@ -35,8 +35,11 @@ from grafana_foundation_sdk.models import prometheus as pm
 
 from monitoring import conventions as c
 from monitoring import queries as q
+from monitoring import slo as slo_rules
 from monitoring.resources import KubernetesObject, Metadata
+from monitoring.rules import _number
 from monitoring.settings import Role, StackSettings, duration_seconds
+from monitoring.settings.model import SLI, SLOSettings
 
 DATASOURCE_TYPE = "prometheus"
 DATASOURCE = gm.DataSourceRef(type_val=DATASOURCE_TYPE, uid=f"${{{c.DATASOURCE_VARIABLE}}}")
@@ -47,33 +50,23 @@ TIME_FROM = "now-6h"
 # Colours Grafana's palette names.
 GREEN, ORANGE, RED, BLUE = "green", "orange", "red", "blue"
 
-# The guide's SLO records and the objectives they are read against.
-# (record, title, objective, what the record says)
-SLO_WINDOW = "30d"
-# Burn rates of the SRE workbook's multi-window alerting: 14.4x spends 2% of a
-# 30-day budget in an hour (page), 6x spends 5% in six hours, 1x exactly the budget.
-BURN_RATE_WINDOWS = ("1h", "6h", "1d", "3d")
-BURN_RATE_PAGE = 14.4
-BURN_RATE_TICKET = 6
+# Burn rates the SLO panels draw: the long windows of the burn-rate table.
+BURN_RATE_WINDOWS = tuple(row.long for row in slo_rules.BURN_WINDOWS)
 
 
-@dataclass(frozen=True)
-class SLO:
-    name: str
-    record: str
-    objective: float  # share of good events (0.999 for 99.9%)
-    indicator: str  # what one good event is
+def slos(settings: StackSettings) -> tuple[SLOSettings, ...]:
+    """The SLOs the dashboard shows: the stack's ``slos`` setting."""
+    return settings.rules.slos
 
 
-def slos(settings: StackSettings) -> tuple[SLO, ...]:
-    """The SLOs the dashboard shows: the guide's two SLO records with their objectives."""
-    latency = settings.rules.slo_latency_seconds
-    return (
-        SLO("Availability", c.RECORD_SLO_AVAILABILITY, 0.999,
-            "the share of an agent's requests that succeed"),
-        SLO("Latency", c.RECORD_SLO_LATENCY, 0.99,
-            f"the share of evaluations in which an agent's p95 stays below {latency:g}s"),
-    )
+def _slo_indicator(settings: StackSettings, slo: SLOSettings) -> str:
+    """What one good event of an SLO is, in words."""
+    others = any(o.agents for o in settings.rules.slos if o.sli is slo.sli)
+    who = f"agents {', '.join(slo.agents)}" if slo.agents else ("every other agent" if others else "every agent")
+    if slo.sli is SLI.AVAILABILITY:
+        return f"a request of {who} that succeeds"
+    seconds = slo_rules.latency_threshold(settings, slo)
+    return f"a request of {who} served within {seconds:g}s"
 
 
 # --------------------------------------------------------------------------
@@ -292,27 +285,32 @@ def registry(settings: StackSettings) -> gb.Dashboard | None:
 
 
 def slo_dashboard(settings: StackSettings) -> gb.Dashboard:
+    """One row per SLO of the ``slos`` setting, from the records monitoring/slo.py builds."""
     panels = []
     for slo in slos(settings):
-        objective = f"{slo.objective * 100:g}%"
+        objective = f"{_number(slo.objective)}%"
+        indicator = _slo_indicator(settings, slo)
+        factors = {row.long: row.factor(slo.window) for row in slo_rules.BURN_WINDOWS}
+        pages = [f"{f:g}x over {w}" for w, f in factors.items()
+                 if next(r for r in slo_rules.BURN_WINDOWS if r.long == w).severity == c.SEVERITY_CRITICAL]
+        tickets = [f"{f:g}x over {w}" for w, f in factors.items() if f"{f:g}x over {w}" not in pages]
         panels += [
-            single(f"{slo.name}: objective", f"The objective: {slo.indicator} is at least {objective} over "
-                   f"{SLO_WINDOW}.", "percentunit", _informational(),
-                   Target(f"vector({slo.objective})", "objective", instant=True), width=4),
-            single(f"{slo.name}: SLI ({SLO_WINDOW})", f"Worst agent's SLI over {SLO_WINDOW}: {slo.indicator} "
-                   f"(record {slo.record}, averaged over time). Red below the objective.", "percentunit",
-                   _thresholds(RED, (slo.objective, GREEN)),
-                   Target(f"min({q.slo_indicator(slo.record, SLO_WINDOW)})", "SLI", instant=True), width=5),
-            single(f"{slo.name}: error budget left", f"Share of the {SLO_WINDOW} error budget the worst agent has "
-                   f"left (1 - (1 - SLI) / (1 - {objective})); red when spent.", "percentunit",
+            single(f"{slo.name}: objective", f"The objective: {objective} of events over {slo.window} are good "
+                   f"({indicator}); record {c.RECORD_SLO_OBJECTIVE}.", "percentunit", _informational(),
+                   Target(q.slo_objective(slo.name), "objective", instant=True), width=4),
+            single(f"{slo.name}: SLI ({slo.window})", f"The worst agent's share of good events over {slo.window} "
+                   f"({indicator}). Red below the objective.", "percentunit",
+                   _thresholds(RED, (slo.ratio, GREEN)),
+                   Target(q.slo_worst_sli(slo.name, slo.window), "SLI", instant=True), width=5),
+            single(f"{slo.name}: error budget left", f"Share of the {slo.window} error budget the worst agent has "
+                   f"left (1 - error ratio / (1 - {objective})); red when spent.", "percentunit",
                    _thresholds(RED, (0, ORANGE), (0.25, GREEN)),
-                   Target(f"min({q.error_budget_remaining(slo.record, slo.objective, SLO_WINDOW)})", "left",
-                          instant=True), width=5),
-            graph(f"{slo.name}: burn rate", f"How fast each agent spends its budget over {', '.join(BURN_RATE_WINDOWS)}"
-                  f": 1 spends it exactly in {SLO_WINDOW}; {BURN_RATE_TICKET:g}x over 6h files a ticket and "
-                  f"{BURN_RATE_PAGE:g}x over 1h pages in the SRE workbook's method.", "short",
-                  _thresholds(GREEN, (1, ORANGE), (BURN_RATE_PAGE, RED)),
-                  *(Target(f"max({q.burn_rate(slo.record, slo.objective, w)})", f"{w}") for w in BURN_RATE_WINDOWS),
+                   Target(q.slo_budget_remaining(slo.name), "left", instant=True), width=5),
+            graph(f"{slo.name}: burn rate", f"How fast the worst agent spends the budget over "
+                  f"{', '.join(BURN_RATE_WINDOWS)}: 1 spends it exactly in {slo.window}. Pages at "
+                  f"{' or '.join(pages)}, tickets at {' or '.join(tickets)} (each with its short window too).",
+                  "short", _thresholds(GREEN, (1, ORANGE), (max(factors.values()), RED)),
+                  *(Target(q.slo_burn_rate(slo.name, w), w) for w in BURN_RATE_WINDOWS),
                   width=10, min_value=0),
         ]
     return _dashboard(c.DASHBOARD_SLOS, "MCP Mesh / SLOs and error budgets",

@@ -192,8 +192,9 @@ def build_plan(settings: StackSettings, federation_sources: FederationSources | 
         ),
         addon_releases=_addon_releases(settings),
         custom_resources=(
-            # Runbook URLs are added here, in one pass over every PrometheusRule.
-            *rules.with_runbook_urls(settings, custom_resources),
+            # The stack's rule overrides, then runbook URLs, are applied here, in one
+            # pass over every PrometheusRule.
+            *rules.with_runbook_urls(settings, rules.with_overrides(settings, custom_resources)),
             *((federation.federation_job(settings, federation_sources),)
               if federates and federation_sources is not None else ()),
         ),

@@ -215,6 +215,35 @@ def burn_rate(record: str, objective: float, window: str) -> PromQL:
 
 
 # --------------------------------------------------------------------------
+# SLOs of the `slos` setting (the records monitoring/slo.py builds)
+# --------------------------------------------------------------------------
+
+def _of_slo(metric: str, slo: str) -> str:
+    return _selector(metric, **{c.LABEL_SLO: slo})
+
+
+def slo_objective(slo: str) -> PromQL:
+    """The SLO's objective, a share of good events (its recorded series)."""
+    return PromQL(_of_slo(c.RECORD_SLO_OBJECTIVE, slo))
+
+
+def slo_worst_sli(slo: str, window: str) -> PromQL:
+    """The lowest share of good events of any agent the SLO covers, over one of its recorded windows."""
+    return PromQL(f"1 - max({_of_slo(c.slo_error_ratio(window), slo)})")
+
+
+def slo_budget_remaining(slo: str) -> PromQL:
+    """The smallest share of the error budget any agent has left over the SLO's window (below 0: overspent)."""
+    return PromQL(f"min({_of_slo(c.RECORD_SLO_BUDGET_REMAINING, slo)})")
+
+
+def slo_burn_rate(slo: str, window: str) -> PromQL:
+    """The fastest any agent burns the SLO's budget over ``window``: its error ratio over the budget."""
+    worst = f"max by ({c.LABEL_SLO}) ({_of_slo(c.slo_error_ratio(window), slo)})"
+    return PromQL(f"{worst}\n/ on ({c.LABEL_SLO})\n(1 - {_of_slo(c.RECORD_SLO_OBJECTIVE, slo)})")
+
+
+# --------------------------------------------------------------------------
 # Regions side by side (the global stack's federated series)
 # --------------------------------------------------------------------------
 

@@ -6,7 +6,12 @@ Prometheus loads every one of them:
 
 - ``mcp_mesh.rules``: per-agent aggregates under the guide's names, which the
   dashboards and federation read, and the registry health score;
-- ``mcp_mesh.slo``: the availability and latency SLO indicators;
+- ``mcp_mesh.slo``: the guide's availability and latency SLO indicators;
+- ``mcp_mesh.slo_ratios`` and ``mcp_mesh.slo_windows``: the SLOs of the
+  ``slos`` setting, their error ratios, budgets and burn-rate alerts
+  (:mod:`monitoring.slo`);
+- ``mcp_mesh.symptoms``: alerts on what the mesh's users feel (errors,
+  latency, an agent gone silent, the registry's health, agents lost);
 - ``mcp_mesh.health``: alerts on the mesh's targets (down, unobserved, silent);
 - ``prometheus.health``: alerts on Prometheus itself (memory, remote write,
   rule evaluation);
@@ -40,8 +45,8 @@ tests in ``tests/promtool/``:
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-from typing import Any, Iterable
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Iterable
 
 from monitoring import conventions as c
 from monitoring.resources import AlertingRule, alert, Metadata, PrometheusRule, RecordingRule, Rule, RuleGroup
@@ -77,6 +82,15 @@ _FOR_NO_DATA = "10m"
 _FOR_EMPTY_SCRAPE = "15m"
 _FOR_REMOTE_WRITE = "15m"
 _FOR_RULE_FAILURES = "15m"
+_FOR_SYMPTOM = "10m"
+_FOR_ERRORS = "5m"  # the guide's
+_FOR_AGENTS_LOST = "15m"
+# Minimum traffic (requests/s over the 5m window) for the per-agent symptom
+# alerts: 30 requests in the window, so one failed or slow request among a
+# handful never alerts, and an idle agent (rate 0, no ratio, no p95) never does.
+MIN_REQUEST_RATE = 0.1
+# How far back "had traffic" and "as many agents as before" look.
+_LOOKBACK = "1h"
 
 
 # --------------------------------------------------------------------------
@@ -365,6 +379,122 @@ def mesh_health_group(settings: StackSettings) -> RuleGroup:
     return RuleGroup(c.GROUP_MESH_HEALTH, tuple(rules), interval=settings.prometheus.evaluation_interval)
 
 
+@dataclass(frozen=True)
+class Threshold:
+    """An alert threshold a stack may override (``ruleOverrides.<alert>.threshold``)."""
+
+    default: Callable[[StackSettings], float]
+    minimum: float
+    maximum: float
+    meaning: str
+
+
+# Alerts with a threshold of their own; every other alert's is computed
+# (burn rates from the objective) or fixed by its meaning (a target down).
+THRESHOLDS = {
+    c.ALERT_AGENT_HIGH_ERROR_RATE: Threshold(lambda s: 0.01, 0.0001, 1, "a share of requests failing (0.01: 1%)"),
+    c.ALERT_AGENT_HIGH_LATENCY: Threshold(lambda s: s.rules.slo_latency_seconds, 0.001, 300,
+                                          "a p95 in seconds"),
+    c.ALERT_AGENT_TRAFFIC_STOPPED: Threshold(lambda s: MIN_REQUEST_RATE, 0.001, 1e6,
+                                             "requests/s an agent had within the hour"),
+    c.ALERT_REGISTRY_HEALTH_LOW: Threshold(lambda s: 80, 1, 100, "a health score from 1 to 100"),
+    c.ALERT_FEWER_AGENTS_REPORTING: Threshold(lambda s: 1, 1, 1e6, "agents lost within the hour"),
+}
+
+
+def threshold(settings: StackSettings, name: str) -> float:
+    """The threshold of alert ``name``: the stack's override, else the default."""
+    override = settings.rules.overrides.get(name)
+    if override is not None and override.threshold is not None:
+        return override.threshold
+    return THRESHOLDS[name].default(settings)
+
+
+def _with_traffic(expr: str) -> str:
+    """``expr`` only for agents serving at least MIN_REQUEST_RATE (the minimum-traffic guard)."""
+    return f"{expr}\nand {_on(AGENT_LABELS)}\n{c.RECORD_REQUEST_RATE} >= {_number(MIN_REQUEST_RATE)}"
+
+
+def mesh_symptoms_group(settings: StackSettings) -> RuleGroup:
+    """Alerts on symptoms, read from the records of ``mcp_mesh.rules`` (same interval).
+
+    Each has a guard so an idle mesh never alerts: the ratio and p95 records
+    do not exist for idle agents and the alerts also need MIN_REQUEST_RATE;
+    a stopped agent must have had traffic within the hour; an idle registry
+    scores full health; idle agents keep their request-rate series (at 0), so
+    they count as reporting.
+    """
+    errors = threshold(settings, c.ALERT_AGENT_HIGH_ERROR_RATE)
+    latency = threshold(settings, c.ALERT_AGENT_HIGH_LATENCY)
+    had = threshold(settings, c.ALERT_AGENT_TRAFFIC_STOPPED)
+    lost = threshold(settings, c.ALERT_FEWER_AGENTS_REPORTING)
+    agent = "Agent {{ $labels.agent }} ({{ $labels.namespace }})"
+    before = f"count by ({c.LABEL_NAMESPACE}) ({c.RECORD_REQUEST_RATE} offset {_LOOKBACK})"
+    now = f"count by ({c.LABEL_NAMESPACE}) ({c.RECORD_REQUEST_RATE})"
+    rules: list[Rule] = [
+        _alert(c.ALERT_AGENT_HIGH_ERROR_RATE, _with_traffic(f"{c.RECORD_ERROR_RATE} > {_number(errors)}"),
+               _FOR_ERRORS, c.SEVERITY_WARNING, "MCP Mesh agent error rate high",
+               f"{agent} fails {{{{ $value | humanizePercentage }}}} of its requests (alerting above "
+               f"{_number(errors * 100)}%) for more than {_FOR_ERRORS}."),
+        _alert(c.ALERT_AGENT_HIGH_LATENCY, _with_traffic(f"{c.RECORD_REQUEST_DURATION_P95} > {_number(latency)}"),
+               _FOR_SYMPTOM, c.SEVERITY_WARNING, "MCP Mesh agent slow",
+               f"{agent} answers 5% of its requests in more than {{{{ $value | humanizeDuration }}}} "
+               f"(alerting above a p95 of {_number(latency)}s) for more than {_FOR_SYMPTOM}."),
+        _alert(c.ALERT_AGENT_TRAFFIC_STOPPED,
+               f"{c.RECORD_REQUEST_RATE} == 0\nand {_on(AGENT_LABELS)}\n"
+               f"max_over_time({c.RECORD_REQUEST_RATE}[{_LOOKBACK}]) >= {_number(had)}",
+               _FOR_SYMPTOM, c.SEVERITY_WARNING, "MCP Mesh agent traffic stopped",
+               f"{agent} has served no request for more than {_FOR_SYMPTOM}, after serving at least "
+               f"{_number(had)} requests/s within the last {_LOOKBACK}."),
+        _alert(c.ALERT_FEWER_AGENTS_REPORTING,
+               f"{before}\n- (\n  {now}\n  or\n  0 * {before}\n)\n>= {_number(lost)}",
+               _FOR_AGENTS_LOST, c.SEVERITY_WARNING, "Fewer MCP Mesh agents reporting than an hour ago",
+               f"Namespace {{{{ $labels.namespace }}}} has {{{{ $value | humanize }}}} agent(s) fewer reporting "
+               f"request metrics than {_LOOKBACK} ago, for more than {_FOR_AGENTS_LOST}."),
+    ]
+    if registry_availability_selector(settings) is not None:
+        score = threshold(settings, c.ALERT_REGISTRY_HEALTH_LOW)
+        rules.append(_alert(
+            c.ALERT_REGISTRY_HEALTH_LOW, f"{c.RECORD_REGISTRY_HEALTH_SCORE} < {_number(score)}",
+            _FOR_SYMPTOM, c.SEVERITY_WARNING, "MCP Mesh registry health low",
+            f"The registry's health score is {{{{ $value | humanize }}}} of 100 (alerting below {_number(score)}) for more "
+            f"than {_FOR_SYMPTOM}: it is down part of the time, failing requests or slow."))
+    return RuleGroup(c.GROUP_MESH_SYMPTOMS, tuple(rules), interval=settings.prometheus.evaluation_interval)
+
+
+def with_overrides(settings: StackSettings, resources: Iterable[Any]) -> tuple[Any, ...]:
+    """``resources`` with the stack's ``ruleOverrides`` applied to every alert of every PrometheusRule.
+
+    ``for`` and ``severity`` replace the program's, ``disabled`` drops the
+    alert (every rule of that name); thresholds are read where the alert is
+    built (:func:`threshold`). The names were checked against the groups as
+    built (monitoring/settings/cross.py).
+    """
+    overrides = settings.rules.overrides
+    if not overrides:
+        return tuple(resources)
+
+    def apply(rule: Rule) -> Rule | None:
+        override = overrides.get(rule.alert) if isinstance(rule, AlertingRule) else None
+        if override is None:
+            return rule
+        if override.disabled:
+            return None
+        labels = dict(rule.labels)
+        if override.severity is not None:
+            labels[c.LABEL_SEVERITY] = str(override.severity)
+        return replace(rule, for_=override.for_ or rule.for_, labels=labels)
+
+    def visit(resource: Any) -> Any:
+        if not isinstance(resource, PrometheusRule):
+            return resource
+        groups = tuple(replace(g, rules=tuple(r for r in map(apply, g.rules) if r is not None))
+                       for g in resource.groups)
+        return replace(resource, groups=groups)
+
+    return tuple(visit(r) for r in resources)
+
+
 def prometheus_memory(settings: StackSettings) -> str:
     """Resident memory of the stack's Prometheus (its self-scrape job, its own container)."""
     return _selector(_RSS, job=c.prometheus_service_name(settings.release_name), container=c.PROMETHEUS_CONTAINER)
@@ -434,7 +564,10 @@ def custom_group(settings: StackSettings) -> RuleGroup | None:
 
 def mesh_groups(settings: StackSettings) -> tuple[RuleGroup, ...]:
     """The groups over the mesh's own series (what a cluster running the mesh records)."""
-    return mesh_rules_group(settings), mesh_slo_group(settings), mesh_health_group(settings)
+    from monitoring.slo import slo_groups  # it builds on this module's helpers
+
+    return (mesh_rules_group(settings), mesh_slo_group(settings), *slo_groups(settings),
+            mesh_symptoms_group(settings), mesh_health_group(settings))
 
 
 def with_runbook_urls(settings: StackSettings, resources: Iterable[Any]) -> tuple[Any, ...]:

@@ -16,7 +16,7 @@ from monitoring import roles
 from monitoring.resources import AlertingRule
 from monitoring.settings.checks import byte_size_value, duration_seconds, quantity_value, re2_fullmatch
 from monitoring.settings.errors import SettingsError
-from monitoring.settings.model import Exposure, StackSettings
+from monitoring.settings.model import SLI, Exposure, StackSettings
 
 # Every series the mesh's agents and registry expose (histograms with their three series).
 _HISTOGRAMS = (metric_names.REQUEST_DURATION,)
@@ -37,7 +37,9 @@ def check(values: Mapping[str, Any], settings: StackSettings) -> None:
     _federation(values, settings)
     _federation_interval(values, settings)
     _alertmanager(values)
+    _slos(values, settings)
     check_rule_names(settings)
+    check_rule_overrides(settings)
 
 
 def _identity(values: Mapping[str, Any], settings: StackSettings) -> None:
@@ -192,3 +194,46 @@ def check_rule_names(settings: StackSettings) -> None:
         name = getattr(rule, kind)
         if name in built:
             raise SettingsError(f"customRules[{i}].{kind}", f"rule {name!r} is already defined by this program")
+
+
+def _slos(values: Mapping[str, Any], settings: StackSettings) -> None:
+    from monitoring.settings.table import BUCKET_BOUNDARIES, BUCKET_EXPECTED, duration_text
+
+    inheriting = [s.name for s in settings.rules.slos if s.sli is SLI.LATENCY and s.threshold is None]
+    seconds = settings.rules.slo_latency_seconds
+    if inheriting and seconds not in BUCKET_BOUNDARIES:
+        raise SettingsError("sloLatencyThreshold", f"the latency SLO {inheriting[0]!r} sets no threshold and reads "
+                                                   f"this one: expected {BUCKET_EXPECTED}, got {duration_text(seconds)!r}")
+
+
+def _alerts_built(settings: StackSettings) -> dict[str, AlertingRule]:
+    """The alerts the program builds for this stack (no overrides, no custom rules), by name."""
+    from monitoring.plan import build_plan  # the plan's builders import the settings
+
+    plain = replace(settings, rules=replace(settings.rules, custom=(), overrides={}))
+    return {rule.alert: rule for resource in build_plan(plain).prometheus_rules()
+            for group in resource.groups for rule in group.rules if isinstance(rule, AlertingRule)}
+
+
+def check_rule_overrides(settings: StackSettings) -> None:
+    """Every overridden alert is one this stack builds; a threshold only where the alert has one, in range."""
+    overrides = settings.rules.overrides
+    if not overrides:
+        return
+    from monitoring.rules import THRESHOLDS
+
+    built = _alerts_built(settings)
+    for name, override in overrides.items():
+        if name not in built:
+            raise SettingsError(f"ruleOverrides.{name}", f"expected an alert of this {settings.role} stack "
+                                                         f"({', '.join(sorted(built))}), got {name!r}")
+        if override.threshold is None:
+            continue
+        key = f"ruleOverrides.{name}.threshold"
+        spec = THRESHOLDS.get(name)
+        if spec is None:
+            raise SettingsError(key, f"alert {name!r} has no threshold of its own (those that have: "
+                                     f"{', '.join(sorted(THRESHOLDS))}), got {override.threshold:g}")
+        if not spec.minimum <= override.threshold <= spec.maximum:
+            raise SettingsError(key, f"expected {spec.meaning}, from {spec.minimum:g} to {spec.maximum:g}, "
+                                     f"got {override.threshold:g}")

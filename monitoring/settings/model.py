@@ -121,6 +121,51 @@ class MeshSettings:
     kubernetes_sd_jobs: bool
 
 
+class SLI(StrEnum):
+    """What an SLO counts as a good event."""
+
+    AVAILABILITY = "availability"  # a request that succeeded (mcp_mesh_requests_total by status)
+    LATENCY = "latency"  # a request served within the threshold (the duration histogram's buckets)
+
+
+class Severity(StrEnum):
+    CRITICAL = c.SEVERITY_CRITICAL
+    WARNING = c.SEVERITY_WARNING
+
+
+@dataclass(frozen=True)
+class SLOSettings:
+    """One SLO of the ``slos`` setting."""
+
+    name: str
+    sli: SLI
+    objective: float  # percent of good events, e.g. 99.9
+    window: str = "30d"
+    # Latency only: seconds, a bucket boundary; None reads sloLatencyThreshold.
+    threshold: float | None = None
+    agents: tuple[str, ...] = ()  # () covers every agent no other SLO of its SLI names
+
+    @property
+    def ratio(self) -> float:
+        """The objective as a share of good events (99.9 -> 0.999), without float noise."""
+        return round(self.objective / 100, 12)
+
+    @property
+    def budget(self) -> float:
+        """The error budget: the share of events allowed to be bad (99.9 -> 0.001)."""
+        return round(1 - self.objective / 100, 12)
+
+
+@dataclass(frozen=True)
+class RuleOverride:
+    """A stack's changes to one alert of the program (``ruleOverrides``); None keeps the program's."""
+
+    for_: str | None = None
+    severity: Severity | None = None
+    threshold: float | None = None
+    disabled: bool = False
+
+
 @dataclass(frozen=True)
 class RuleSettings:
     """Thresholds of the PrometheusRules, and a stack's own extra rules."""
@@ -131,6 +176,8 @@ class RuleSettings:
     remote_write_max_lag_seconds: float
     memory_alert_ratio: float  # share of the Prometheus memory limit
     custom: tuple[RecordingRule | AlertingRule, ...]
+    slos: tuple[SLOSettings, ...] = ()
+    overrides: Mapping[str, RuleOverride] = field(default_factory=dict)
 
 
 class Exposure(StrEnum):

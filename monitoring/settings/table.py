@@ -21,6 +21,7 @@ from monitoring.settings import secrets
 from monitoring.settings.model import (
     PRIVATE_RANGES,
     AccessMode, ClusterFlavour, Exposure, FeatureFlag, FederationTarget, QueueSettings, ReclaimPolicy, RemoteWriteTarget, Role,
+    RuleOverride, Severity, SLI, SLOSettings,
 )
 
 
@@ -110,6 +111,116 @@ def _group_by(key: str, value: Any) -> tuple[str, ...]:
         raise SettingsError(key, f"'...' (group by every label) stands alone, got {list(value)}")
     return k.each(k.prometheus_label_name)(key, value)
 
+
+# --------------------------------------------------------------------------
+# SLOs and rule overrides
+# --------------------------------------------------------------------------
+
+def duration_text(seconds: float) -> str:
+    """A Prometheus duration for ``seconds`` (whole seconds as ``1s``, else milliseconds: ``2500ms``)."""
+    return f"{int(seconds)}s" if float(seconds).is_integer() else f"{round(seconds * 1000)}ms"
+
+
+# The bucket boundaries of the library's request-duration histogram: the only
+# latencies whose share of requests the buckets count exactly.
+BUCKET_BOUNDARIES = c.REQUEST_DURATION_BUCKETS
+_BUCKETS_SPOKEN = ", ".join(duration_text(b) for b in BUCKET_BOUNDARIES)
+BUCKET_EXPECTED = (f"a bucket boundary of {c.REQUEST_DURATION} ({_BUCKETS_SPOKEN}): the buckets count requests "
+                   "at or under a boundary only")
+_latency = k.duration("1ms", "5m", "request durations are bucketed up to seconds", as_seconds=True)
+
+
+def bucket_boundary(key: str, value: Any) -> float:
+    """A latency threshold that is a bucket boundary of the request-duration histogram, in seconds."""
+    seconds = _latency(key, value)
+    if seconds not in BUCKET_BOUNDARIES:
+        raise bad(key, BUCKET_EXPECTED, value)
+    return seconds
+
+
+def _objective(key: str, value: Any) -> float:
+    """Percent of good events, below 100 (100% leaves no budget to burn), at most 3 decimals."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 100 or value > 99.999:
+        raise bad(key, "an objective in percent above 0 and at most 99.999 (100 leaves no error budget)", value)
+    return float(value)
+
+
+def _slo_window(key: str, value: Any) -> str:
+    window = k.duration("7d", "90d", "the budget is counted in hours over at least a week")(key, value)
+    if k.duration_seconds(window) % 3600:
+        raise bad(key, "a whole number of hours like 30d or 28d (the budget is counted hour by hour)", value)
+    return window
+
+
+_agent_name = k.pattern(r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?",
+                        "an agent's mesh name (letters, digits and _.-, at most 63)", 63)
+
+_slo_fields = k.record({
+    "name": (k.dns_label, ""),
+    "sli": (k.choice(SLI), ""),
+    "objective": (_objective, None),
+    "window": (_slo_window, "30d"),
+    "threshold": (lambda key, v: None if v is None else bucket_boundary(key, v), None),
+    "agents": (k.each(_agent_name), []),
+}, SLOSettings, required=("name", "sli", "objective"))
+
+
+def _slo(key: str, value: Any) -> SLOSettings:
+    slo = _slo_fields(key, value)
+    if slo.sli is SLI.AVAILABILITY and slo.threshold is not None:
+        raise SettingsError(f"{key}.threshold", f"only a latency SLO has a threshold, got {value['threshold']!r}")
+    from monitoring import slo as slo_rules  # the burn-rate table; it imports the settings
+
+    slo_rules.check_objective(f"{key}.objective", slo)
+    return slo
+
+
+def _slos(key: str, value: Any) -> tuple[SLOSettings, ...]:
+    """The SLO table: per SLI, at most one mesh-wide SLO, and an agent named by at most one SLO."""
+    slos = k.records(_slo, unique_by=("name",), max_items=50)(key, value)
+    owner: dict[tuple[SLI, str | None], str] = {}
+    for i, slo in enumerate(slos):
+        for agent in slo.agents or (None,):
+            other = owner.setdefault((slo.sli, agent), slo.name)
+            if other != slo.name:
+                what = f"agent {agent!r} is" if agent else "every agent not named elsewhere is"
+                raise SettingsError(f"{key}[{i}].agents", f"{what} already covered by the {slo.sli} SLO "
+                                                          f"{other!r}, got {list(slo.agents)}")
+    return slos
+
+
+_override_fields = k.record({
+    "for": (lambda key, v: None if v is None else k.duration("1s", "1d", "an alert held back a day is lost news")(
+        key, v), None),
+    "severity": (lambda key, v: None if v is None else k.choice(Severity)(key, v), None),
+    "threshold": (lambda key, v: None if v is None else _number(key, v), None),
+    "disabled": (k.boolean, False),
+}, lambda **kw: RuleOverride(for_=kw["for"], severity=kw["severity"], threshold=kw["threshold"],
+                             disabled=kw["disabled"]))
+
+
+def _number(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise bad(key, "a number", value)
+    return float(value)
+
+
+def _rule_overrides(key: str, value: Any) -> dict[str, RuleOverride]:
+    """Alert name -> override; whether the alert exists is checked against the stack's rules (cross)."""
+    if not isinstance(value, dict):
+        raise bad(key, "a mapping of alert names to {for?, severity?, threshold?, disabled?}", value)
+    out = {}
+    for name, entry in sorted(value.items()):
+        if not isinstance(name, str) or not k.METRIC_NAME.fullmatch(name) or ":" in name:
+            raise bad(key, "alert names (letters, digits and '_')", name)
+        out[name] = _override_fields(f"{key}.{name}", entry)
+    return out
+
+
+DEFAULT_SLOS = [
+    {"name": SLI.AVAILABILITY.value, "sli": SLI.AVAILABILITY.value, "objective": 99.9},
+    {"name": SLI.LATENCY.value, "sli": SLI.LATENCY.value, "objective": 99},
+]
 
 # --------------------------------------------------------------------------
 # The table
@@ -215,9 +326,18 @@ SPECS: tuple[Spec, ...] = (
     Spec("runbookBaseUrl", S, "https://github.com/mcp-mesh/mcp-mesh-monitoring/blob/main/docs/runbooks.md",
          "where docs/runbooks.md is published; each alert links to '<url>#<alert name in lower case>'",
          k.url(fragment=False), "rules.runbook_base_url"),
-    Spec("sloLatencyThreshold", S, "1s", "latency SLO: an agent's p95 request duration must stay below this",
-         k.duration("1ms", "5m", "request durations are bucketed up to seconds", as_seconds=True),
-         "rules.slo_latency_seconds"),
+    Spec("sloLatencyThreshold", S, "1s",
+         "latency SLO: the threshold of latency SLOs that set none (a bucket boundary: "
+         f"{_BUCKETS_SPOKEN}), the p95 the record mcp_mesh:slo:latency and the latency alert compare with",
+         _latency, "rules.slo_latency_seconds"),
+    Spec("slos", O, DEFAULT_SLOS,
+         "SLOs: [{name, sli: availability or latency, objective: percent, window?: 30d, threshold?: a bucket "
+         "boundary (latency; default sloLatencyThreshold), agents?: [] (every agent no other SLO of its sli "
+         "names)}]; burn-rate alerts and budgets are generated from it",
+         _slos, "rules.slos"),
+    Spec("ruleOverrides", O, {},
+         "per alert of this stack: {<alert>: {for?, severity?: critical or warning, threshold?, disabled?}}",
+         _rule_overrides, "rules.overrides"),
     Spec("registryLatencyThreshold", S, "500ms", "registry health score: a p95 below this counts as fast",
          k.duration("1ms", "5m", "request durations are bucketed up to seconds", as_seconds=True),
          "rules.registry_latency_seconds"),

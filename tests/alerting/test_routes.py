@@ -106,3 +106,35 @@ def test_critical_inhibits_warning_of_the_same_alert_and_agent_only(write_config
     # the chart's rule inhibiting by namespace and name alone (any agent) is gone
     assert not any(r.get("equal") == ["namespace", "alertname"] and "warning" in str(r.get("target_matchers"))
                    for r in config["inhibit_rules"])
+
+
+def _built_alerts(settings):
+    from monitoring.plan import build_plan
+    from monitoring.resources import AlertingRule
+
+    return [rule for cr in build_plan(settings).prometheus_rules() for group in cr.groups for rule in group.rules
+            if isinstance(rule, AlertingRule)]
+
+
+@pytest.mark.parametrize("stack", [PROD, "prod"])
+def test_every_alert_the_stack_builds_pages_or_opens_a_ticket_by_its_severity(stack, write_config):
+    settings = stack_settings(stack)
+    path, _ = write_config(settings)
+    receivers = {c.SEVERITY_CRITICAL: c.ALERTMANAGER_PAGE_RECEIVER, c.SEVERITY_WARNING: c.ALERTMANAGER_TICKET_RECEIVER}
+    routed = set()
+    for rule in _built_alerts(settings):
+        # the labels the alert carries: its rule's, plus those of the series it fires on
+        labels = {"alertname": rule.alert, **rule.labels, "cluster": settings.cluster, "namespace": "mcp-mesh",
+                  "agent": "weather"}
+        assert route_of(path, **labels) == receivers[rule.labels[c.LABEL_SEVERITY]], labels
+        routed.add((rule.alert, rule.labels[c.LABEL_SEVERITY]))
+    if stack == PROD:
+        assert {(c.ALERT_SLO_BUDGET_BURN, c.SEVERITY_CRITICAL), (c.ALERT_SLO_BUDGET_BURN, c.SEVERITY_WARNING),
+                (c.ALERT_AGENT_HIGH_ERROR_RATE, c.SEVERITY_WARNING)} <= routed
+
+
+def test_an_alert_whose_severity_is_overridden_routes_by_its_new_severity(write_config):
+    settings = stack_settings(PROD, ruleOverrides={c.ALERT_AGENT_TRAFFIC_STOPPED: {"severity": "critical"}})
+    path, _ = write_config(settings)
+    [rule] = [r for r in _built_alerts(settings) if r.alert == c.ALERT_AGENT_TRAFFIC_STOPPED]
+    assert route_of(path, alertname=rule.alert, **rule.labels, agent="weather") == c.ALERTMANAGER_PAGE_RECEIVER

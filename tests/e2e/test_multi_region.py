@@ -60,6 +60,11 @@ FAST_FOR = "2s"  # alerts' `for`
 # Rate windows: 5m of 30s scrapes become 15s of 1s scrapes (rate() over a
 # window longer than the data it has would under-report the load).
 WINDOWS = {"[5m]": "[15s]"}
+# The SLO windows (monitoring/slo.py): sums at 5m and 1h steps become sums at
+# 1s steps over windows of seconds to minutes, so every ratio has data within
+# the test (a 5m or 1h step would wait for the next whole 5 minutes or hour).
+WINDOWS.update({":5m]": ":1s]", ":1h]": ":1s]", ":6h]": ":1s]", "[30m:": "[30s:", "[1h:": "[1m:", "[2h:": "[2m:",
+                "[6h:": "[6m:", "[1d:": "[10m:", "[3d:": "[10m:", "[30d:": "[10m:"})
 OUTAGE_SECONDS = 60
 
 

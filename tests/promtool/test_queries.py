@@ -56,6 +56,23 @@ def test_the_guides_advanced_queries_return_what_was_worked_out_by_hand(promtool
         _case("1m", {f"{c.RECORD_SLO_AVAILABILITY}{{{AGENT_A}}}": "0.75x60"},
               "60m", q.error_budget_remaining(c.RECORD_SLO_AVAILABILITY, 0.5, "1h"), {f"{{{AGENT_A}}}": 0.5}),
     ]
+    # The SLO records of the `slos` setting: agent a fails 0.5% over 1h, b 0.25%,
+    # against a 99% objective (budget 1 - 0.99 = 0.010000000000000009 as a float).
+    ratio1h, objective = c.slo_error_ratio("1h"), c.RECORD_SLO_OBJECTIVE
+    slo_series = {f'{ratio1h}{{slo="s", {AGENT_A}}}': "0.005", f'{ratio1h}{{slo="s", {AGENT_B}}}': "0.0025",
+                  f'{ratio1h}{{slo="other", {AGENT_C}}}': "0.5", f'{objective}{{slo="s"}}': "0.99",
+                  f'{objective}{{slo="other"}}': "0.9"}
+    tests += [
+        # the fastest burn is a's: 0.005 / 0.010000000000000009 = 0.49999999999999956
+        _case("1m", slo_series, "0m", q.slo_burn_rate("s", "1h"), {'{slo="s"}': 0.49999999999999956}),
+        # the worst SLI is a's: 1 - 0.005
+        _case("1m", slo_series, "0m", q.slo_worst_sli("s", "1h"), {"{}": 0.995}),
+        _case("1m", slo_series, "0m", q.slo_objective("s"), {f'{objective}{{slo="s"}}': 0.99}),
+        _case("1m", {f'{c.RECORD_SLO_BUDGET_REMAINING}{{slo="s", {AGENT_A}}}': "0.25",
+                     f'{c.RECORD_SLO_BUDGET_REMAINING}{{slo="s", {AGENT_B}}}': "-0.5",
+                     f'{c.RECORD_SLO_BUDGET_REMAINING}{{slo="other", {AGENT_C}}}': "-3"},
+              "0m", q.slo_budget_remaining("s"), {"{}": -0.5}),
+    ]
     table = c.RECORD_REQUEST_DURATION_RATE_TABLE
     tests.append(_case("1m", {f'{table}{{{AGENT_A}, le="0.1"}}': "4", f'{table}{{{AGENT_B}, le="0.1"}}': "1",
                               f'{table}{{{AGENT_A}, le="+Inf"}}': "5"},

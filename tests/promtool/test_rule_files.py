@@ -18,6 +18,16 @@ VARIANTS = {
     "tighter thresholds": {"sloLatencyThreshold": "250ms", "registryLatencyThreshold": "100ms",
                            "remoteWriteMaxLag": "30s", "prometheusMemoryAlertPercent": 95,
                            "prometheusMemoryLimit": "6Gi", "evaluationInterval": "1m"},
+    "per-agent SLOs and overrides": {
+        "slos": [{"name": "availability", "sli": "availability", "objective": 99.9},
+                 {"name": "latency", "sli": "latency", "objective": 99},
+                 {"name": "weather-availability", "sli": "availability", "objective": 99.5, "window": "28d",
+                  "agents": ["weather", "weather.v2"]},
+                 {"name": "search-latency", "sli": "latency", "objective": 95, "threshold": "2500ms",
+                  "agents": ["search"]}],
+        "ruleOverrides": {"MCPMeshAgentHighErrorRate": {"threshold": 0.05, "severity": "critical"},
+                          "MCPMeshFewerAgentsReporting": {"disabled": True}}},
+    "no SLOs": {"slos": []},
 }
 
 

@@ -36,6 +36,14 @@ CASES = [
     # indicators; derived from the ratios mcp_mesh.rules records, so the
     # inputs are raw series and the values prove the whole chain.
     (c.GROUP_MESH_SLO, REGIONAL_STACK, {}, "mcp_mesh_slo.test.yaml", (c.GROUP_MESH_RULES,)),
+    # The SLOs of the `slos` setting (its defaults): hand-computed burn rates
+    # of a 99.9% and a 99% objective just above and just below each page and
+    # ticket threshold, `for` boundaries, idle agents, a burn that stopped.
+    (c.GROUP_MESH_SLO_RATIOS, REGIONAL_STACK, {}, "mcp_mesh_slo_ratios.test.yaml", (c.GROUP_MESH_RULES,)),
+    (c.GROUP_MESH_SLO_WINDOWS, REGIONAL_STACK, {}, "mcp_mesh_slo_windows.test.yaml",
+     (c.GROUP_MESH_RULES, c.GROUP_MESH_SLO_RATIOS)),
+    # Symptom alerts: quiet on an idle mesh, firing on the symptom.
+    (c.GROUP_MESH_SYMPTOMS, REGIONAL_STACK, {}, "mcp_mesh_symptoms.test.yaml", (c.GROUP_MESH_RULES,)),
     (c.GROUP_MESH_HEALTH, REGIONAL_STACK, {}, "mcp_mesh_health.test.yaml", ()),
     (c.GROUP_PROMETHEUS_HEALTH, REGIONAL_STACK, {}, "prometheus_health.test.yaml", ()),
     # A claim left at its old size or class after a settings change; other claims ignored.

@@ -206,10 +206,11 @@ def test_panels_follow_the_settings():
 
 
 def test_thresholds_come_from_the_settings():
-    settings = load_settings("x", {"cluster": "c", "region": "r", "sloLatencyThreshold": "2s"})
+    # (a bucket boundary: the default latency SLO reads the threshold too)
+    settings = load_settings("x", {"cluster": "c", "region": "r", "sloLatencyThreshold": "5s"})
     [board] = [b for b in dashboards.dashboards(settings) if b.uid == c.DASHBOARD_MESH_OVERVIEW]
     [p95] = [p for p in board.to_json()["panels"] if p["title"] == "p95 latency per agent"]
-    assert [s["value"] for s in p95["fieldConfig"]["defaults"]["thresholds"]["steps"]] == [None, 1, 2]
+    assert [s["value"] for s in p95["fieldConfig"]["defaults"]["thresholds"]["steps"]] == [None, 2.5, 5]
 
 
 def test_every_library_query_parses():
@@ -219,7 +220,8 @@ def test_every_library_query_parses():
         if name.startswith("_") or function.__module__ != queries.__name__:
             continue
         params = inspect.signature(function).parameters
-        sample = {"settings": settings, "record": c.RECORD_SLO_AVAILABILITY, "objective": 0.999, "window": "1h"}
+        sample = {"settings": settings, "record": c.RECORD_SLO_AVAILABILITY, "objective": 0.999, "window": "1h",
+                  "slo": "availability"}
         args = {k: v for k, v in sample.items() if k in params and params[k].default is inspect.Parameter.empty}
         expr = function(**args)
         assert expr is not None, name

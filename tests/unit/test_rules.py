@@ -10,7 +10,7 @@ from monitoring import rules, values
 from monitoring.plan import build_plan
 from monitoring.promql import metric_names
 from monitoring.resources import AlertingRule, RecordingRule
-from monitoring.settings import SettingsError, load_settings
+from monitoring.settings import SettingsError, duration_seconds, load_settings
 from monitoring.stacks import PROJECT_ROOT, load_stack, read_stack_config, stack_names
 
 RUNBOOKS = PROJECT_ROOT / "docs" / "runbooks.md"
@@ -44,14 +44,17 @@ CUSTOM_ALERT = {"alert": "WeatherSlow", "expr": 'mcp_mesh:request_duration:p95{a
 # --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("stack", stack_names())
-def test_rule_names_are_unique_within_every_stack(stack):
-    names = [r.name for r in all_rules(load_stack(stack))]
-    assert len(names) == len(set(names)), names
+def test_rules_are_unique_within_every_stack_by_name_and_labels(stack):
+    # Per-SLO rules share a record or alert name and differ in their `slo` label.
+    keys = [(r.name, tuple(sorted(r.labels.items()))) for r in all_rules(load_stack(stack))]
+    assert len(keys) == len(set(keys)), keys
 
 
 def test_a_regional_stack_defines_every_rule_named_in_conventions():
     names = {r.name for r in all_rules(regional())}
-    assert names == set(c.RECORDING_RULES) | set(c.ALERTS)
+    # besides the SLOs' regional working set, named by the functions of conventions
+    working_set = {n for n in names if c.is_rate_table(n) and n.startswith(c.SLO_LEVEL + ":")}
+    assert names - working_set == set(c.RECORDING_RULES) | set(c.ALERTS)
 
 
 def test_recording_rules_carry_the_aggregation_level_prefix():
@@ -78,10 +81,16 @@ def test_only_the_rate_tables_read_the_raw_request_counter_and_histogram():
                        c.RECORD_REQUEST_DURATION_RATE_TABLE: {c.REQUEST_DURATION_BUCKET}}
 
 
-def test_every_record_a_rule_reads_is_recorded_before_it_in_its_group_or_in_a_group_of_the_same_interval():
+def test_every_record_a_rule_reads_is_recorded_before_it_in_its_group_or_in_a_group_evaluated_as_often():
+    # A group reading another's records must not be evaluated more often than
+    # that group: it would repeat old values as if they were new.
     settings = regional()
     groups = rules.rule_groups(settings)
-    where = {r.record: (g, i) for g in groups for i, r in enumerate(g.rules) if isinstance(r, RecordingRule)}
+    where = {}
+    for g in groups:
+        for i, r in enumerate(g.rules):
+            if isinstance(r, RecordingRule):
+                where.setdefault(r.record, (g, i))
     for group in groups:
         for position, rule in enumerate(group.rules):
             for name in metric_names(rule.expr) & set(where):
@@ -89,7 +98,7 @@ def test_every_record_a_rule_reads_is_recorded_before_it_in_its_group_or_in_a_gr
                 if source is group:
                     assert at < position, f"{rule.name} reads {name}, recorded after it in {group.name}"
                 else:
-                    assert source.interval == group.interval, (rule.name, name)
+                    assert duration_seconds(source.interval) <= duration_seconds(group.interval), (rule.name, name)
 
 
 def test_longer_rate_windows_are_built_from_the_5m_tables_at_non_overlapping_steps():
@@ -113,15 +122,21 @@ def test_each_group_becomes_one_prometheus_rule_named_after_it():
     assert [(cr.name, [g.name for g in cr.groups]) for cr in crs] == [
         ("mcp-mesh-rules", [c.GROUP_MESH_RULES]),
         ("mcp-mesh-slo", [c.GROUP_MESH_SLO]),
+        ("mcp-mesh-slo-ratios", [c.GROUP_MESH_SLO_RATIOS]),
+        ("mcp-mesh-slo-windows", [c.GROUP_MESH_SLO_WINDOWS]),
+        ("mcp-mesh-symptoms", [c.GROUP_MESH_SYMPTOMS]),
         ("mcp-mesh-health", [c.GROUP_MESH_HEALTH]),
         ("prometheus-health", [c.GROUP_PROMETHEUS_HEALTH]),
         ("monitoring-volumes", [c.GROUP_VOLUMES]),
     ]
 
 
-def test_groups_are_evaluated_at_the_stacks_evaluation_interval():
-    assert {g.interval for g in rules.rule_groups(regional())} == {"30s"}
-    assert {g.interval for g in rules.rule_groups(regional(evaluationInterval="1m"))} == {"1m"}
+def test_groups_are_evaluated_at_the_stacks_evaluation_interval_but_the_long_slo_windows():
+    for interval in ("30s", "1m"):
+        groups = {g.name: g.interval for g in rules.rule_groups(regional(evaluationInterval=interval))}
+        # half the 5m look-back, whatever the evaluation interval
+        assert groups.pop(c.GROUP_MESH_SLO_WINDOWS) == "4m"
+        assert set(groups.values()) == {interval}
 
 
 # --------------------------------------------------------------------------
@@ -269,8 +284,10 @@ def test_a_registry_nothing_observes_gets_no_health_score_and_no_registry_alerts
 def test_recording_rule_names_are_what_a_mesh_cluster_records_whatever_the_role():
     plain, secrets = read_stack_config("prod")
     global_settings = load_settings("prod", plain, secrets)
-    recorded = [r.record for g in rules.mesh_groups(regional()) for r in g.rules
-                if isinstance(r, RecordingRule) and r.record not in c.RATE_TABLES]
+    recorded = list(dict.fromkeys(
+        r.record for g in rules.mesh_groups(regional()) for r in g.rules
+        if isinstance(r, RecordingRule) and r.record not in c.RATE_TABLES
+        and not r.record.startswith(c.SLO_LEVEL + ":")))
     assert rules.recording_rule_names(regional()) == recorded
     assert rules.recording_rule_names(global_settings) == recorded
     assert all(re.fullmatch(c.AGGREGATED_SERIES_REGEX, name) for name in recorded)
@@ -378,3 +395,21 @@ def test_without_grafana_only_prometheus_claims_are_watched():
     exprs = _volume_alerts(regional(grafanaEnabled=False))
     assert all("grafana" not in expr for expr in exprs.values())
     assert all(c.prometheus_volume_claim_regex("prometheus") in expr for expr in exprs.values())
+
+
+# --------------------------------------------------------------------------
+# The README's table of alerts
+# --------------------------------------------------------------------------
+
+def test_the_readme_lists_every_alert_every_stack_deploys_with_severity_for_and_runbook():
+    from monitoring.settings.generate import alerts_table
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert alerts_table() in readme, "README.md's alerts table is stale: python -m monitoring.settings --write"
+    rows = [line.split(" | ") for line in alerts_table().splitlines() if line.startswith("| `")]
+    listed = {(row[0].strip("| `"), row[3], row[4]) for row in rows}
+    deployed = {(a.alert, a.labels[c.LABEL_SEVERITY], a.for_) for stack in stack_names()
+                for a in alerts(load_stack(stack))}
+    assert listed == deployed
+    anchors = _markdown_anchors(RUNBOOKS.read_text())
+    assert all(row[6].rpartition("#")[2].rstrip(") |") in anchors for row in rows)
