@@ -245,7 +245,7 @@ BAD_OVERRIDES = [
      "ruleOverrides.NoSuchAlert: expected an alert of this regional stack (MCPMeshAgentEmptyScrape, "
      "MCPMeshAgentHighErrorRate, MCPMeshAgentHighLatency, MCPMeshAgentTrafficStopped, MCPMeshAgentsNoData, "
      "MCPMeshFewerAgentsReporting, MCPMeshRegistryDown, MCPMeshRegistryHealthLow, MCPMeshRegistryNoData, "
-     "MCPMeshSLOErrorBudgetBurn, PrometheusHighMemoryUsage, PrometheusRemoteWriteBehind, "
+     "MCPMeshSLOErrorBudgetBurn, MonitoringVolumeClassMismatch, MonitoringVolumeSizeMismatch, PrometheusHighMemoryUsage, PrometheusRemoteWriteBehind, "
      "PrometheusRemoteWriteFailing, PrometheusRuleEvaluationFailures, PrometheusTargetDown), got 'NoSuchAlert'"),
     ({c.ALERT_SLO_BUDGET_BURN: {"threshold": 0.5}},
      "ruleOverrides.MCPMeshSLOErrorBudgetBurn.threshold: alert 'MCPMeshSLOErrorBudgetBurn' has no threshold of its "
