@@ -428,6 +428,7 @@ class Result:
     raw_series: int = 0
     recorded_series: int = 0
     rate_table_series: int = 0
+    slo_working_series: int = 0  # the SLO groups' records that stay in the region
     all_series: int = 0
     panels: list[dict[str, Any]] = field(default_factory=list)
     panels_raw_ms: float = 0.0
@@ -657,6 +658,7 @@ def measure(server: PrometheusServer, sampler: Sampler, settings, args: argparse
     result.raw_series = _count(server, f'{{__name__=~"{names.METRIC_PREFIX}.+"}}')
     result.recorded_series = _count(server, f'{{__name__=~"{"|".join(map(re.escape, shipped))}"}}')
     result.rate_table_series = sum(_count(server, t) for t in c.RATE_TABLES)
+    result.slo_working_series = _count(server, f'{{__name__=~"{c.SLO_LEVEL}:.+"}}')
     result.all_series = _count(server, '{__name__=~".+"}')
 
     # Dashboard panels, raw and recorded, 1 h at the scrape resolution.

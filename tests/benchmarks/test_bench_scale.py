@@ -80,11 +80,17 @@ def test_federation_ships_the_federated_records_once_per_agent_whatever_the_pods
 
 def test_remote_write_keeps_every_record_and_nothing_raw(run):
     _, r = run
-    per_agent = [n for n in recording_rule_names(load_stack(REGIONAL)) if n != c.RECORD_REGISTRY_HEALTH_SCORE]
-    # every per-agent record once per agent; the registry score; the probe job's target count
-    assert r["remote_write_kept"] == AGENTS * len(per_agent) + 2
+    settings = load_stack(REGIONAL)
+    # Not per agent: the registry score (one), each SLO's objective (one per SLO), and the
+    # budget left over an SLO's window, read from 6h tiles the 3 h of synthetic data never fill.
+    not_per_agent = (c.RECORD_REGISTRY_HEALTH_SCORE, c.RECORD_SLO_OBJECTIVE, c.RECORD_SLO_BUDGET_REMAINING)
+    per_agent = [n for n in recording_rule_names(settings) if n not in not_per_agent]
+    # every per-agent record once per agent; the registry score; the objectives; the probe job's target count
+    assert r["remote_write_kept"] == AGENTS * len(per_agent) + 1 + len(settings.rules.slos) + 1
     scrape_series = AGENTS * PODS * 5 + 2  # up and four scrape_* per pod; the probe's up and probe_success
-    assert r["all_series"] == r["raw_series"] + r["rate_table_series"] + r["remote_write_kept"] + scrape_series
+    assert r["slo_working_series"] > 0  # the default SLOs' working records exist, and stay in the region
+    assert r["all_series"] == (r["raw_series"] + r["rate_table_series"] + r["slo_working_series"]
+                               + r["remote_write_kept"] + scrape_series)
 
 
 def test_raw_and_recorded_panels_answer_for_the_same_series(run):
