@@ -16,18 +16,11 @@ def _alert(name: str, severity: str, **labels: str) -> dict:
             "startsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))}
 
 
-def test_a_page_inhibits_the_ticket_of_the_same_alert_and_agent_but_not_of_another_agent(servers):
-    config = rendered_config(stack_settings("prod-us-east-1"))
-    # no notification leaves the machine: every receiver without integrations
-    config["receivers"] = [{"name": r["name"]} for r in config["receivers"]]
-    am = servers.alertmanager(config)
-    name = "MCPMeshAgentHighErrorRate"
-    alerts = [
-        _alert(name, "critical", agent="weather", namespace="mcp-mesh"),
-        _alert(name, "warning", agent="weather", namespace="mcp-mesh"),
-        _alert(name, "warning", agent="calendar", namespace="mcp-mesh"),
-        _alert("MCPMeshAgentHighLatency", "warning", agent="weather", namespace="mcp-mesh"),
-    ]
+def _states(am, alerts: list[dict], key: tuple[str, ...]) -> dict:
+    """Post ``alerts`` to Alertmanager and return each one's state, keyed by the labels in ``key``.
+
+    Inhibition is evaluated when the alerts are listed, so the listing waits until all are held.
+    """
     status, body = http_post(f"{am.url}/api/v2/alerts", json.dumps(alerts).encode())
     assert status == 200, body
 
@@ -35,11 +28,28 @@ def test_a_page_inhibits_the_ticket_of_the_same_alert_and_agent_but_not_of_anoth
         got = am.alerts()
         if len(got) < len(alerts):
             return None
-        return {(a["labels"]["alertname"], a["labels"]["severity"], a["labels"]["agent"]): a["status"]["state"]
-                for a in got}
+        return {tuple(a["labels"][k] for k in key): a["status"]["state"] for a in got}
 
-    # inhibition is evaluated when the alerts are listed; give Alertmanager the alerts first
-    result = wait_until(states, timeout=10, what="Alertmanager to hold the alerts")
+    return wait_until(states, timeout=10, what="Alertmanager to hold the alerts")
+
+
+def _silent_alertmanager(servers, settings):
+    """A real Alertmanager with the stack's configuration; no notification leaves the machine."""
+    config = rendered_config(settings)
+    config["receivers"] = [{"name": r["name"]} for r in config["receivers"]]
+    return servers.alertmanager(config)
+
+
+def test_a_page_inhibits_the_ticket_of_the_same_alert_and_agent_but_not_of_another_agent(servers):
+    am = _silent_alertmanager(servers, stack_settings("prod-us-east-1"))
+    name = "MCPMeshAgentHighErrorRate"
+    alerts = [
+        _alert(name, "critical", agent="weather", namespace="mcp-mesh"),
+        _alert(name, "warning", agent="weather", namespace="mcp-mesh"),
+        _alert(name, "warning", agent="calendar", namespace="mcp-mesh"),
+        _alert("MCPMeshAgentHighLatency", "warning", agent="weather", namespace="mcp-mesh"),
+    ]
+    result = _states(am, alerts, ("alertname", "severity", "agent"))
     assert result == {
         (name, "critical", "weather"): "active",
         (name, "warning", "weather"): "suppressed",
@@ -63,26 +73,15 @@ def test_a_burn_rate_page_inhibits_the_tickets_of_the_same_slo_and_agent_only(se
     page = next(r for r in burns if r.labels[c.LABEL_SEVERITY] == c.SEVERITY_CRITICAL
                 and r.labels[c.LABEL_SLO] == "availability")
     tickets = [r for r in burns if r.labels[c.LABEL_SEVERITY] == c.SEVERITY_WARNING]
-    config = rendered_config(settings)
-    config["receivers"] = [{"name": r["name"]} for r in config["receivers"]]
-    am = servers.alertmanager(config)
+    am = _silent_alertmanager(servers, settings)
+
     def fired(rule, agent="weather"):
         labels = {k: v for k, v in rule.labels.items() if k != c.LABEL_SEVERITY}
         return _alert(rule.alert, rule.labels[c.LABEL_SEVERITY], **labels, agent=agent, namespace="mcp-mesh")
 
     alerts = [fired(page), *map(fired, tickets)]
     alerts += [fired(t, "calendar") for t in tickets if t.labels[c.LABEL_SLO] == "availability"]
-    status, body = http_post(f"{am.url}/api/v2/alerts", json.dumps(alerts).encode())
-    assert status == 200, body
-
-    def states():
-        got = am.alerts()
-        if len(got) < len(alerts):
-            return None
-        return {(a["labels"][c.LABEL_SLO], a["labels"][c.LABEL_BURN_WINDOW], a["labels"]["agent"]): a["status"]["state"]
-                for a in got}
-
-    result = wait_until(states, timeout=10, what="Alertmanager to hold the alerts")
+    result = _states(am, alerts, (c.LABEL_SLO, c.LABEL_BURN_WINDOW, "agent"))
     assert result == {
         ("availability", "1h", "weather"): "active",  # the page
         # its tickets, whatever their window, are held back
