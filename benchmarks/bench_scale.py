@@ -62,7 +62,7 @@ sys.path.insert(0, str(ROOT))
 from mcp_mesh_metrics import names  # noqa: E402
 from monitoring import conventions as c  # noqa: E402
 from monitoring.render import write_stack  # noqa: E402
-from monitoring.rules import P95, RATE_WINDOW  # noqa: E402
+from monitoring.rules import P95, RATE_WINDOW, rate_table_rules  # noqa: E402
 from monitoring.scrape import ScrapeConfig  # noqa: E402
 from monitoring.settings import duration_seconds  # noqa: E402
 from monitoring.stacks import load_stack, plan_stack  # noqa: E402
@@ -87,6 +87,17 @@ def series_per_pod(methods: int) -> int:
     status and the histogram (buckets, +Inf, _sum, _count); the connections gauge
     and the info series once."""
     return methods * (len(STATUSES) + len(BUCKET_BOUNDS) + 2) + 2
+
+
+# One agent in FAILING_EVERY fails about 3% of its requests; the others none.
+# A mesh in an alert storm (every agent over its error threshold and burning
+# its SLO) would measure the cost of templating thousands of firing alerts,
+# not of a region at work.
+FAILING_EVERY = 20
+
+
+def failing(index: int) -> bool:
+    return index % FAILING_EVERY == 0
 
 
 def _labels(**labels: str) -> str:
@@ -123,6 +134,7 @@ def agent_series(index: int, pods: int, methods: int, namespace: str, scraped: b
         for method in range(methods):
             tool = f"tool_{method:02d}"
             ok, errors = rng.randint(1, 20), rng.choice((0, 0, 1))
+            errors *= failing(index)
             for status, step in zip(STATUSES, (ok, errors)):
                 yield Series(names.REQUESTS_TOTAL + _labels(agent=agent, method=tool, status=status, **target) + " ",
                              "counter", step)
@@ -372,9 +384,16 @@ class Sampler(threading.Thread):
         self._halt.set()
         self.join(10)
 
-    def evaluations(self) -> int:
+    def evaluations(self, interval: float) -> int:
+        """Evaluations seen of the groups that run every ``interval`` (or more often)."""
         with self.lock:
-            return min((len(v) for v in self.durations.values()), default=0)
+            return min((len(v) for g, v in self.durations.items() if self.intervals.get(g, interval) <= interval),
+                       default=0)
+
+    def slower_groups_seen(self, interval: float) -> bool:
+        """Whether every group with a longer interval has run twice (once past its cold run)."""
+        with self.lock:
+            return all(len(v) >= 2 for g, v in self.durations.items() if self.intervals.get(g, interval) > interval)
 
 
 # --------------------------------------------------------------------------
@@ -414,6 +433,32 @@ def timed_range_query(server: PrometheusServer, expr: str, end: float, step: int
     return elapsed, len(payload["data"]["result"]), int(stats.get("peakSamples", 0))
 
 
+def timed_instant_query(server: PrometheusServer, expr: str) -> float:
+    """Seconds the server spent evaluating ``expr`` at the present (its own timing, no HTTP)."""
+    query = urllib.parse.urlencode({"query": expr, "stats": "all"})
+    status, body = http_get(f"{server.url}/api/v1/query?{query}", timeout=600)
+    payload = json.loads(body)
+    if status != 200 or payload.get("status") != "success":
+        raise RuntimeError(f"{expr}: HTTP {status}: {payload.get('error')}")
+    return float(payload["data"]["stats"]["timings"]["evalTotalTime"])
+
+
+def raw_reads() -> list[tuple[str, list[str]]]:
+    """(what, expressions): the raw reads of the two rate tables, from the rules themselves down to a bare read.
+
+    What is left once nothing is computed is the floor that any rule reading
+    those series at every evaluation pays.
+    """
+    raw = (names.REQUESTS_TOTAL, names.REQUEST_DURATION_BUCKET)
+    window = f"[{RATE_WINDOW}]"
+    return [
+        ("the rate tables (rate, summed per agent)", [rule.expr for rule in rate_table_rules()]),
+        ("rate, counted", [f"count(rate({m}{window}))" for m in raw]),
+        ("the window's samples, counted", [f"count(count_over_time({m}{window}))" for m in raw]),
+        ("the latest sample, counted", [f"count({m})" for m in raw]),
+    ]
+
+
 # --------------------------------------------------------------------------
 # One size
 # --------------------------------------------------------------------------
@@ -435,11 +480,14 @@ class Result:
     panels_recorded_ms: float = 0.0
     raw_peak_samples: int = 0
     rule_groups: dict[str, float] = field(default_factory=dict)  # median last duration, s
+    rule_group_intervals: dict[str, float] = field(default_factory=dict)  # s
     rule_times: dict[str, dict[str, float]] = field(default_factory=dict)  # group -> rule -> median s
     rule_evaluations: int = 0
     interval_s: float = 0.0
     rule_share: float = 0.0
     rule_cpu_cores: float = 0.0
+    raw_reads: dict[str, float] = field(default_factory=dict)  # what -> median seconds, both raw metrics
+    raw_read_series: int = 0  # the raw series the rate tables read
     federate_match: list[str] = field(default_factory=list)
     federate_series: int = 0
     federate_bytes: int = 0
@@ -627,9 +675,11 @@ def measure(server: PrometheusServer, sampler: Sampler, settings, args: argparse
         sampler.durations.clear()  # from here on (a live server's first windows were not full)
     sampler.sample()
     cpu0, t0 = sampler.cpu, time.monotonic()
-    deadline = time.monotonic() + (args.evaluations + 3) * interval + 300
+    slowest = max(sampler.intervals.values(), default=interval)
+    deadline = time.monotonic() + max((args.evaluations + 3) * interval, 2 * slowest) + 300
     rule_times: dict[tuple[str, str], dict[str, float]] = {}  # (group, rule) -> last evaluation -> seconds
-    while sampler.evaluations() < args.evaluations + 1 and time.monotonic() < deadline:
+    while ((sampler.evaluations(interval) < args.evaluations + 1 or not sampler.slower_groups_seen(interval))
+           and time.monotonic() < deadline):
         for group in server.rules():
             for rule in group["rules"]:
                 name = rule.get("record") or rule.get("name")
@@ -646,8 +696,11 @@ def measure(server: PrometheusServer, sampler: Sampler, settings, args: argparse
         for group, evals in sampler.durations.items():
             ordered = [evals[t] for t in sorted(evals)][1:] or list(evals.values())  # first one is cold
             result.rule_groups[group] = statistics.median(ordered)
-        result.rule_evaluations = min((len(v) - 1 for v in sampler.durations.values()), default=0)
-    result.rule_share = sum(result.rule_groups.values()) / interval
+        result.rule_evaluations = max(sampler.evaluations(interval) - 1, 0)
+        result.rule_group_intervals = {g: sampler.intervals.get(g, interval) for g in result.rule_groups}
+    # The time the rule evaluator is busy: each group's duration over its own
+    # interval (a group evaluated every 4m costs a 4m share, not a 30s one).
+    result.rule_share = sum(d / result.rule_group_intervals[g] for g, d in result.rule_groups.items())
     lap("rule evaluations")
 
     # Series.
@@ -660,6 +713,12 @@ def measure(server: PrometheusServer, sampler: Sampler, settings, args: argparse
     result.rate_table_series = sum(_count(server, t) for t in c.RATE_TABLES)
     result.slo_working_series = _count(server, f'{{__name__=~"{c.SLO_LEVEL}:.+"}}')
     result.all_series = _count(server, '{__name__=~".+"}')
+
+    # The raw pass of the rate tables, and what is left of it when nothing is computed.
+    result.raw_read_series = sum(_count(server, m) for m in (names.REQUESTS_TOTAL, names.REQUEST_DURATION_BUCKET))
+    for what, exprs in raw_reads():
+        runs = [sum(timed_instant_query(server, e) for e in exprs) for _ in range(args.repeat)]
+        result.raw_reads[what] = statistics.median(runs)
 
     # Dashboard panels, raw and recorded, 1 h at the scrape resolution.
     for title, recorded, raw in panels(settings) if dashboards else ():
@@ -712,6 +771,19 @@ def measure(server: PrometheusServer, sampler: Sampler, settings, args: argparse
 # Report
 # --------------------------------------------------------------------------
 
+def _raw_pass(r: Result) -> float:
+    """Seconds the two 5m rate tables took in one evaluation (the only rules reading raw series)."""
+    return sum(t for rules in r.rule_times.values() for name, t in rules.items() if name in c.RATE_TABLES)
+
+
+def _raw_read_row(r: Result) -> str:
+    if not r.raw_reads or not r.raw_read_series:
+        return "—"
+    rules, floor = next(iter(r.raw_reads.values())), min(r.raw_reads.values())
+    per = 1e6 / r.raw_read_series
+    return f"{_int(r.raw_read_series)}; {rules * per:.1f} / {floor * per:.1f} µs"
+
+
 def _int(n: float) -> str:
     return f"{n:,.0f}"
 
@@ -731,9 +803,11 @@ def markdown(results: list[Result]) -> str:
          lambda r: f"{r.panels_raw_ms:,.0f} / {r.panels_recorded_ms:,.1f} ms "
                    f"({r.panels_raw_ms / max(r.panels_recorded_ms, 1e-9):.0f}×)"),
         ("raw panel peak samples", lambda r: _int(r.raw_peak_samples)),
-        ("**rule evaluation, all groups, share of the interval**",
-         lambda r: f"**{r.rule_share:.2%}** ({sum(r.rule_groups.values()) * 1000:,.0f} ms of "
-                   f"{r.interval_s:g} s)"),
+        ("**rule evaluation, all groups, share of the time**",
+         lambda r: f"**{r.rule_share:.2%}** ({r.rule_share * r.interval_s * 1000:,.0f} ms per {r.interval_s:g} s)"),
+        ("rate tables (the raw pass): ms per evaluation", lambda r: f"{_raw_pass(r) * 1000:,.0f} ms"),
+        ("raw series read by the rate tables; evaluated alone: rules / read only (floor), µs per series",
+         lambda r: _raw_read_row(r)),
         ("slowest rule group", lambda r: max(r.rule_groups.items(), key=lambda kv: kv[1], default=("-", 0))[0]
          + f" ({max(r.rule_groups.values(), default=0) * 1000:,.0f} ms)"),
         ("CPU while evaluating rules (live: and scraping)", lambda r: f"{r.rule_cpu_cores:.3f} cores"),

@@ -22,7 +22,7 @@ born inside the window counts as 0 before it existed, and an agent without
 events in the window has no ratio (never 0/0 = NaN), so idle agents never
 burn budget nor alert.
 
-Groups and cost (issue 15 caps all rule groups at 3% of a 30s interval at
+Groups and cost (the sizing guide of the README budgets the rule groups at
 1,000 agents). Per covered (SLO, agent, namespace), with ``n`` the samples
 read per evaluation:
 
