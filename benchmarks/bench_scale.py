@@ -696,8 +696,8 @@ def measure(server: PrometheusServer, sampler: Sampler, settings, args: argparse
         for group, evals in sampler.durations.items():
             ordered = [evals[t] for t in sorted(evals)][1:] or list(evals.values())  # first one is cold
             result.rule_groups[group] = statistics.median(ordered)
-        result.rule_evaluations = max(sampler.evaluations(interval) - 1, 0)
         result.rule_group_intervals = {g: sampler.intervals.get(g, interval) for g in result.rule_groups}
+    result.rule_evaluations = max(sampler.evaluations(interval) - 1, 0)
     # The time the rule evaluator is busy: each group's duration over its own
     # interval (a group evaluated every 4m costs a 4m share, not a 30s one).
     result.rule_share = sum(d / result.rule_group_intervals[g] for g, d in result.rule_groups.items())
