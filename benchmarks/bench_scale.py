@@ -803,7 +803,7 @@ def markdown(results: list[Result]) -> str:
          lambda r: f"{r.panels_raw_ms:,.0f} / {r.panels_recorded_ms:,.1f} ms "
                    f"({r.panels_raw_ms / max(r.panels_recorded_ms, 1e-9):.0f}×)"),
         ("raw panel peak samples", lambda r: _int(r.raw_peak_samples)),
-        ("**rule evaluation, all groups, share of the time**",
+        ("**rule evaluation, all groups, busy share (each group over its own interval)**",
          lambda r: f"**{r.rule_share:.2%}** ({r.rule_share * r.interval_s * 1000:,.0f} ms per {r.interval_s:g} s)"),
         ("rate tables (the raw pass): ms per evaluation", lambda r: f"{_raw_pass(r) * 1000:,.0f} ms"),
         ("raw series read by the rate tables; evaluated alone: rules / read only (floor), µs per series",
